@@ -1,0 +1,11 @@
+// Shared jest setup: TypeScript ESM through ts-jest. Type checking is done once by
+// `tsc -b` in the test command, so ts-jest only transpiles (fast, no second check).
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+};
