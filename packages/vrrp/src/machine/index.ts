@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './timers.js';
+export { createInstance, step, instanceSkewTimeMs, instanceMasterDownIntervalMs } from './step.js';

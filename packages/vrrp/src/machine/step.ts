@@ -1,0 +1,312 @@
+/**
+ * The VRRP state machine of RFC 5798 §6.4 (and RFC 3768 §6.4 where v2 differs), as a pure
+ * function: `step(instance, event, nowMs) -> { instance, actions }`. It owns no timers and
+ * reads no clock; the caller carries the actions out and feeds timer expiries back as events.
+ */
+import { compareAddresses } from '../address-order.js';
+import type { Advert } from '../advert.js';
+import { masterDownIntervalMs, skewTimeMs } from './timers.js';
+import {
+  AdvertDropReason,
+  TransitionCause,
+  VrrpState,
+  type InstanceConfig,
+  type StepResult,
+  type VrrpAction,
+  type VrrpEvent,
+  type VrrpInstance,
+} from './types.js';
+
+type Draft = { -readonly [K in keyof VrrpInstance]: VrrpInstance[K] };
+
+export function createInstance(config: InstanceConfig): VrrpInstance {
+  return {
+    config,
+    state: VrrpState.Initialize,
+    effectivePriority: config.configuredPriority,
+    masterAdverIntervalCs: config.advertIntervalCs,
+    masterAddress: null,
+    adverTimerAt: null,
+    masterDownTimerAt: null,
+    preemptAllowedAt: null,
+    linkDown: false,
+    running: false,
+  };
+}
+
+/** Skew_Time of this instance now (ms). */
+export function instanceSkewTimeMs(i: VrrpInstance): number {
+  return skewTimeMs(timerInputs(i));
+}
+
+/** Master_Down_Interval of this instance now (ms). */
+export function instanceMasterDownIntervalMs(i: VrrpInstance): number {
+  return masterDownIntervalMs(timerInputs(i));
+}
+
+function timerInputs(i: VrrpInstance) {
+  return {
+    version: i.config.version,
+    priority: i.effectivePriority,
+    masterAdverIntervalCs: i.masterAdverIntervalCs,
+    downTimerAdverts: i.config.downTimerAdverts,
+  };
+}
+
+/** Collects the new state and the actions of one step. */
+class Stepper {
+  readonly d: Draft;
+  readonly actions: VrrpAction[] = [];
+
+  constructor(
+    instance: VrrpInstance,
+    readonly now: number,
+  ) {
+    this.d = { ...instance };
+  }
+
+  get config(): InstanceConfig {
+    return this.d.config;
+  }
+
+  arm(timer: 'adverTimer' | 'masterDownTimer', afterMs: number): void {
+    const atMs = this.now + afterMs;
+    if (timer === 'adverTimer') this.d.adverTimerAt = atMs;
+    else this.d.masterDownTimerAt = atMs;
+    this.actions.push({ kind: 'ArmTimer', timer, atMs });
+  }
+
+  cancel(timer: 'adverTimer' | 'masterDownTimer'): void {
+    const current = timer === 'adverTimer' ? this.d.adverTimerAt : this.d.masterDownTimerAt;
+    if (current === null) return;
+    if (timer === 'adverTimer') this.d.adverTimerAt = null;
+    else this.d.masterDownTimerAt = null;
+    this.actions.push({ kind: 'CancelTimer', timer });
+  }
+
+  sendAdvert(priority: number): void {
+    this.actions.push({ kind: 'SendAdvert', priority, advertIntervalCs: this.config.advertIntervalCs });
+  }
+
+  advertIntervalMs(): number {
+    return this.config.advertIntervalCs * 10;
+  }
+
+  /** Restart Master_Down_Timer at Master_Down_Interval from now. */
+  armMasterDown(): void {
+    this.arm('masterDownTimer', masterDownIntervalMs(timerInputs(this.d)));
+  }
+
+  /** v3 learns the Master's interval from its adverts (RFC 5798 §6.4.2); v2 keeps its own. */
+  learnMaster(advert: Advert, src: string): void {
+    if (this.config.version === 3) this.d.masterAdverIntervalCs = advert.advertIntervalCs;
+    this.d.masterAddress = src;
+  }
+
+  /**
+   * Every transition goes through here: leave the old state, enter the new one with its
+   * RFC entry actions, and report `{ from, to, cause }` once.
+   */
+  changeState(to: VrrpState, cause: TransitionCause): void {
+    const from = this.d.state;
+    this.actions.push({ kind: 'StateChanged', from, to, cause });
+    this.leave(from, to);
+    this.d.state = to;
+    this.enter(to);
+  }
+
+  private leave(from: VrrpState, to: VrrpState): void {
+    if (from === VrrpState.Master) {
+      this.cancel('adverTimer');
+      // RFC 5798 §6.4.3: on Shutdown a Master sends one advert with Priority = 0 so a Backup
+      // takes over after Skew_Time. Not on link loss: nothing would get out.
+      if (to === VrrpState.Initialize) this.sendAdvert(0);
+      this.actions.push({ kind: 'RemoveVips', vips: this.config.vips });
+    }
+    if (from === VrrpState.Backup) this.cancel('masterDownTimer');
+    this.d.preemptAllowedAt = null;
+  }
+
+  private enter(to: VrrpState): void {
+    switch (to) {
+      case VrrpState.Master:
+        // RFC 5798 §6.4.1 / §6.4.2: send an advert, announce the addresses, start Adver_Timer.
+        this.d.masterAddress = this.config.primaryAddress;
+        this.d.masterAdverIntervalCs = this.config.advertIntervalCs;
+        this.actions.push({ kind: 'AddVips', vips: this.config.vips, acceptMode: this.config.acceptMode });
+        this.sendAdvert(this.d.effectivePriority);
+        this.actions.push({ kind: 'AnnounceVips', vips: this.config.vips, reason: 'takeover' });
+        this.arm('adverTimer', this.advertIntervalMs());
+        return;
+      case VrrpState.Backup:
+        this.armMasterDown();
+        return;
+      case VrrpState.Initialize:
+      case VrrpState.Fault:
+        this.d.masterAddress = null;
+        return;
+    }
+  }
+
+  ignored(event: VrrpEvent): void {
+    this.actions.push({ kind: 'EventIgnored', event: event.kind, state: this.d.state });
+  }
+
+  dropped(reason: AdvertDropReason): void {
+    this.actions.push({ kind: 'AdvertDropped', reason });
+  }
+
+  result(): StepResult {
+    return { instance: this.d, actions: this.actions };
+  }
+}
+
+/** Startup, or a return from Fault: RFC 5798 §6.4.1. */
+function start(s: Stepper, cause: TransitionCause): void {
+  if (s.d.linkDown) {
+    s.changeState(VrrpState.Fault, TransitionCause.linkDown);
+    return;
+  }
+  if (s.config.configuredPriority === 255) {
+    // RFC 5798 §6.4.1: the address owner becomes Master at once.
+    s.changeState(VrrpState.Master, cause === TransitionCause.startup ? TransitionCause.addressOwner : cause);
+    return;
+  }
+  // RFC 5798 §6.4.1: Master_Adver_Interval = Advertisement_Interval, then Backup.
+  s.d.masterAdverIntervalCs = s.config.advertIntervalCs;
+  s.changeState(VrrpState.Backup, cause);
+}
+
+function authMatches(config: InstanceConfig, advert: Advert): boolean {
+  const expected = config.authPassword;
+  if (expected === undefined) return advert.authType === 0;
+  if (advert.authType !== 1 || advert.authData.length !== expected.length) return false;
+  return expected.every((byte, i) => advert.authData[i] === byte);
+}
+
+/** RFC 3768 §7.1 / RFC 5798 §7.1 checks that need this instance's configuration. */
+function checkAdvert(config: InstanceConfig, advert: Advert): AdvertDropReason | null {
+  if (advert.vrid !== config.vrid) return AdvertDropReason.vridMismatch;
+  if (advert.version !== config.version) return AdvertDropReason.versionMismatch;
+  if (config.version === 2) {
+    // RFC 3768 §7.1: auth type and data must match the configured method.
+    if (!authMatches(config, advert)) return AdvertDropReason.authMismatch;
+    // RFC 3768 §7.1: the Adver Interval must equal the locally configured one.
+    if (advert.advertIntervalCs !== config.advertIntervalCs) return AdvertDropReason.advertIntervalMismatch;
+  }
+  return null;
+}
+
+function backupReceives(s: Stepper, advert: Advert, src: string): void {
+  if (advert.priority === 0) {
+    // RFC 5798 §6.4.2: the Master is stopping; take over after Skew_Time only.
+    s.arm('masterDownTimer', skewTimeMs(timerInputs(s.d)));
+    return;
+  }
+  const accept = !s.config.preemptMode || advert.priority >= s.d.effectivePriority;
+  if (accept) {
+    // RFC 5798 §6.4.2: learn Master_Adver_Interval, recompute, restart Master_Down_Timer.
+    s.d.preemptAllowedAt = null;
+    s.learnMaster(advert, src);
+    s.armMasterDown();
+    return;
+  }
+  if (s.config.preemptDelayMs > 0) {
+    // keepalived preempt_delay: tolerate a lower-priority Master for a while before preempting.
+    s.d.preemptAllowedAt ??= s.now + s.config.preemptDelayMs;
+    if (s.now < s.d.preemptAllowedAt) {
+      s.learnMaster(advert, src);
+      s.armMasterDown();
+    }
+  }
+  // RFC 5798 §6.4.2: otherwise discard: Master_Down_Timer runs out and we preempt.
+}
+
+function masterReceives(s: Stepper, advert: Advert, src: string): void {
+  if (advert.priority === 0) {
+    // RFC 5798 §6.4.3: another router resigned; reassert at once so Backups do not take over.
+    s.sendAdvert(s.d.effectivePriority);
+    s.arm('adverTimer', s.advertIntervalMs());
+    return;
+  }
+  const ours = s.d.effectivePriority;
+  if (advert.priority > ours) {
+    // RFC 5798 §6.4.3: a higher priority wins.
+    s.learnMaster(advert, src);
+    s.changeState(VrrpState.Backup, TransitionCause.higherPriorityAdvert);
+    return;
+  }
+  if (advert.priority === ours && compareAddresses(src, s.config.primaryAddress) > 0) {
+    // RFC 5798 §6.4.3: equal priority, the greater primary address wins.
+    s.learnMaster(advert, src);
+    s.changeState(VrrpState.Backup, TransitionCause.equalPriorityHigherAddress);
+    return;
+  }
+  // RFC 5798 §6.4.3: otherwise discard. keepalived's option answers a lower-priority Master at
+  // once, healing a split brain without waiting for our next Adver_Timer.
+  if (s.config.reassertOnLowerPriority) {
+    s.sendAdvert(ours);
+    s.actions.push({ kind: 'AnnounceVips', vips: s.config.vips, reason: 'reassert' });
+    s.arm('adverTimer', s.advertIntervalMs());
+  }
+}
+
+export function step(instance: VrrpInstance, event: VrrpEvent, nowMs: number): StepResult {
+  const s = new Stepper(instance, nowMs);
+  const state = instance.state;
+  switch (event.kind) {
+    case 'Startup':
+      if (instance.running) s.ignored(event);
+      else {
+        s.d.running = true;
+        start(s, TransitionCause.startup);
+      }
+      break;
+    case 'Shutdown':
+      if (!instance.running) s.ignored(event);
+      else {
+        s.d.running = false;
+        s.changeState(VrrpState.Initialize, TransitionCause.shutdown);
+      }
+      break;
+    case 'AdvertReceived': {
+      if (state !== VrrpState.Backup && state !== VrrpState.Master) {
+        s.dropped(AdvertDropReason.notListening);
+        break;
+      }
+      const reason = checkAdvert(instance.config, event.advert);
+      if (reason !== null) s.dropped(reason);
+      else if (state === VrrpState.Backup) backupReceives(s, event.advert, event.src);
+      else masterReceives(s, event.advert, event.src);
+      break;
+    }
+    case 'AdverTimerFired':
+      if (state !== VrrpState.Master || instance.adverTimerAt === null) s.ignored(event);
+      else {
+        // RFC 5798 §6.4.3: send an advert, reset Adver_Timer to Advertisement_Interval.
+        s.sendAdvert(instance.effectivePriority);
+        s.arm('adverTimer', s.advertIntervalMs());
+      }
+      break;
+    case 'MasterDownTimerFired':
+      if (state !== VrrpState.Backup || instance.masterDownTimerAt === null) s.ignored(event);
+      else {
+        s.d.masterDownTimerAt = null;
+        s.changeState(VrrpState.Master, TransitionCause.masterDownTimer);
+      }
+      break;
+    case 'PriorityChanged':
+      // Takes effect in the next advert sent and the next Master_Down_Interval computed.
+      s.d.effectivePriority = event.effectivePriority;
+      break;
+    case 'LinkDown':
+      s.d.linkDown = true;
+      if (state === VrrpState.Backup || state === VrrpState.Master) s.changeState(VrrpState.Fault, TransitionCause.linkDown);
+      break;
+    case 'LinkUp':
+      s.d.linkDown = false;
+      if (state === VrrpState.Fault && instance.running) start(s, TransitionCause.linkUp);
+      break;
+  }
+  return s.result();
+}
