@@ -1,0 +1,4 @@
+export * from './schema.js';
+export * from './validate.js';
+export { parseDurationMs, formatDurationMs } from './duration.js';
+export { parseVip, type VipSpec } from './addresses.js';

@@ -1,0 +1,127 @@
+/**
+ * From file text to a valid configuration, or every error at once, each naming its path:
+ * `instances[2].vrid: 300 is out of range 1..255`.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { familyOfAddress } from './addresses.js';
+import { configSchema, type InstanceSpec, type KeepvipConfig } from './schema.js';
+
+export interface ConfigIssue {
+  /** Where, as `instances[2].vrid`; empty for the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type ResolvedInstance = InstanceSpec & { readonly family: 4 | 6 };
+export type ResolvedConfig = Omit<KeepvipConfig, 'instances'> & { readonly instances: readonly ResolvedInstance[] };
+
+export type ValidationResult =
+  | { readonly ok: true; readonly config: ResolvedConfig; readonly warnings: readonly ConfigIssue[] }
+  | { readonly ok: false; readonly errors: readonly ConfigIssue[] };
+
+export function formatIssue(issue: ConfigIssue): string {
+  return issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    }
+    if (issue.code === 'invalid_type' && issue.input === undefined) return { path: formatPath(issue.path), message: 'is required' };
+    return { path: formatPath(issue.path), message: issue.message };
+  });
+}
+
+/** Checks across fields that the shape cannot express. */
+function crossCheck(config: KeepvipConfig): { instances: ResolvedInstance[]; errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const names = new Map<string, number>();
+  const vrids = new Map<string, number>();
+  const instances = config.instances.map((inst, i): ResolvedInstance => {
+    const at = (field: string) => `instances[${i}]${field}`;
+    const family = inst.vips[0]?.family ?? 4;
+    inst.vips.forEach((vip, j) => {
+      if (vip.family !== family) errors.push({ path: at(`.vips[${j}]`), message: `"${vip.cidr}" is IPv${vip.family}, but vips[0] makes this an IPv${family} instance` });
+    });
+    inst.unicastPeers.forEach((peer, j) => {
+      if (familyOfAddress(peer) !== family) errors.push({ path: at(`.unicastPeers[${j}]`), message: `"${peer}" is not an IPv${family} address like the vips` });
+    });
+    if (inst.unicastSource !== undefined && familyOfAddress(inst.unicastSource) !== family) {
+      errors.push({ path: at('.unicastSource'), message: `"${inst.unicastSource}" is not an IPv${family} address like the vips` });
+    }
+    const previous = names.get(inst.name);
+    if (previous !== undefined) errors.push({ path: at('.name'), message: `"${inst.name}" is also the name of instances[${previous}]` });
+    else names.set(inst.name, i);
+    const key = `${inst.interface}/${family}/${inst.vrid}`;
+    const clash = vrids.get(key);
+    if (clash !== undefined) errors.push({ path: at('.vrid'), message: `${inst.vrid} is already used on ${inst.interface} (IPv${family}) by instances[${clash}]` });
+    else vrids.set(key, i);
+    const intervalMs = inst.advertInterval;
+    if (inst.version === 2) {
+      if (family === 6) errors.push({ path: at('.version'), message: 'VRRPv2 is IPv4 only; use version 3 for IPv6' });
+      if (intervalMs % 1000 !== 0 || intervalMs < 1000 || intervalMs > 255_000) {
+        errors.push({ path: at('.advertInterval'), message: `${intervalMs} ms: VRRPv2 carries whole seconds, 1s..255s` });
+      }
+    } else {
+      if (intervalMs % 10 !== 0 || intervalMs < 10 || intervalMs > 40_950) {
+        errors.push({ path: at('.advertInterval'), message: `${intervalMs} ms: VRRPv3 carries centiseconds, 10ms..40950ms in steps of 10ms` });
+      }
+      if (inst.auth !== undefined) errors.push({ path: at('.auth'), message: 'VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2' });
+    }
+    if (inst.auth !== undefined && inst.version === 2) {
+      warnings.push({ path: at('.auth'), message: 'VRRPv2 simple password travels in clear text: it prevents accidents, not attacks' });
+    }
+    if (inst.priority === 255 && (inst.track.interfaces.length + inst.track.scripts.length + inst.track.files.length) > 0) {
+      warnings.push({ path: at('.track'), message: 'priority 255 (address owner) is never changed by tracking weights' });
+    }
+    return { ...inst, family };
+  });
+  const grouped = new Map<string, number>();
+  config.syncGroups.forEach((group, g) => {
+    group.instances.forEach((name, j) => {
+      const path = `syncGroups[${g}].instances[${j}]`;
+      if (!names.has(name)) errors.push({ path, message: `no instance is named "${name}"` });
+      const other = grouped.get(name);
+      if (other !== undefined) errors.push({ path, message: `"${name}" is already in syncGroups[${other}]` });
+      else grouped.set(name, g);
+    });
+  });
+  return { instances, errors, warnings };
+}
+
+/** Validates an already-parsed document (from YAML or JSON). */
+export function validateConfig(document: unknown): ValidationResult {
+  const parsed = configSchema.safeParse(document);
+  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error) };
+  const { instances, errors, warnings } = crossCheck(parsed.data);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config: { ...parsed.data, instances }, warnings };
+}
+
+/** Parses YAML text and validates it; syntax errors carry their line and column. */
+export function parseConfigText(text: string): ValidationResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: `YAML syntax: line ${line}, column ${col}: ${e.message.split('\n')[0] ?? e.message}` };
+      }),
+    };
+  }
+  return validateConfig(doc.toJS());
+}

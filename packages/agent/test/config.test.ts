@@ -1,0 +1,111 @@
+import { describe, expect, it } from '@jest/globals';
+import { formatIssue, parseConfigText, parseDurationMs, validateConfig } from '../src/index.js';
+
+const minimal = `
+instances:
+  - name: vi_1
+    interface: eth0
+    vrid: 51
+    priority: 150
+    advertInterval: 100ms
+    vips: [10.99.0.100/24]
+`;
+
+function errorsOf(text: string): string[] {
+  const result = parseConfigText(text);
+  if (result.ok) throw new Error('expected errors');
+  return result.errors.map(formatIssue);
+}
+
+describe('configuration', () => {
+  it('fills keepalived-like defaults and resolves the family', () => {
+    const result = parseConfigText(minimal);
+    if (!result.ok) throw new Error(result.errors.map(formatIssue).join('\n'));
+    const inst = result.config.instances[0];
+    expect(inst).toMatchObject({ version: 3, preempt: true, advertInterval: 100, downTimerAdverts: 3, family: 4 });
+    expect(inst?.vips[0]).toEqual({ cidr: '10.99.0.100/24', address: '10.99.0.100', prefixLength: 24, family: 4 });
+    expect(inst?.announce).toEqual({ repeat: 5, interval: 0, delay: 5000, repeatAfterDelay: 5, refresh: 0 });
+    expect(result.config.global.statusSocket).toBe('/run/keepvip/keepvip.sock');
+  });
+
+  it('names the path and the problem of every error, all at once', () => {
+    const errors = errorsOf(`
+instances:
+  - name: a
+    interface: eth0
+    vrid: 300
+    vips: [10.0.0.1/24]
+  - name: b
+    interface: eth0
+    vrid: 1
+    priority: 0
+    advertInterval: soon
+    vips: [10.0.0.2/33]
+    colour: blue
+`);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        'instances[0].vrid: 300 is out of range 1..255',
+        'instances[1].priority: 0 is out of range 1..255',
+        'instances[1].advertInterval: "soon" is not a duration like "1s" or "100ms"',
+        'instances[1].vips[0]: "10.0.0.2/33" has prefix length 33 outside 0..32',
+        'instances[1]: unknown field "colour"',
+      ]),
+    );
+    expect(errors).toHaveLength(5);
+  });
+
+  it('checks across fields: families, VRID per interface and family, v2 limits, sync groups', () => {
+    const errors = errorsOf(`
+instances:
+  - { name: a, interface: eth0, vrid: 7, vips: [10.0.0.1/24, "2001:db8::1/64"] }
+  - { name: b, interface: eth0, vrid: 7, vips: [10.0.0.2/24] }
+  - { name: b, interface: eth1, vrid: 7, version: 2, advertInterval: 1500ms, vips: ["2001:db8::2/64"] }
+  - { name: d, interface: eth1, vrid: 8, auth: { type: password, password: x }, vips: [10.0.0.3] }
+syncGroups:
+  - { name: g, instances: [a, nope] }
+`);
+    expect(errors).toEqual([
+      'instances[0].vips[1]: "2001:db8::1/64" is IPv6, but vips[0] makes this an IPv4 instance',
+      'instances[1].vrid: 7 is already used on eth0 (IPv4) by instances[0]',
+      'instances[2].name: "b" is also the name of instances[1]',
+      'instances[2].version: VRRPv2 is IPv4 only; use version 3 for IPv6',
+      'instances[2].advertInterval: 1500 ms: VRRPv2 carries whole seconds, 1s..255s',
+      'instances[3].auth: VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2',
+      'syncGroups[0].instances[1]: no instance is named "nope"',
+    ]);
+  });
+
+  it('the same VRID on two families of one interface is allowed (separate VRRP domains)', () => {
+    const result = validateConfig({
+      instances: [
+        { name: 'v4', interface: 'eth0', vrid: 9, vips: ['10.0.0.1/24'] },
+        { name: 'v6', interface: 'eth0', vrid: 9, vips: ['2001:db8::1/64'] },
+      ],
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  it('warns that a v2 password is not security', () => {
+    const result = validateConfig({ instances: [{ name: 'a', interface: 'eth0', vrid: 1, version: 2, auth: { type: 'password', password: 'secret' }, vips: ['10.0.0.1'] }] });
+    expect(result.ok && result.warnings.map(formatIssue)).toEqual([
+      'instances[0].auth: VRRPv2 simple password travels in clear text: it prevents accidents, not attacks',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(errorsOf('instances:\n  - name: [unclosed\n')[0]).toMatch(/^YAML syntax: line \d+, column \d+/);
+  });
+
+  it('reports missing required fields', () => {
+    expect(errorsOf('instances:\n  - name: a\n    vips: [10.0.0.1]\n')).toEqual(['instances[0].interface: is required', 'instances[0].vrid: is required']);
+  });
+
+  it('parses durations', () => {
+    expect(parseDurationMs('1s')).toBe(1000);
+    expect(parseDurationMs('100ms')).toBe(100);
+    expect(parseDurationMs('1.5s')).toBe(1500);
+    expect(parseDurationMs('2m')).toBe(120_000);
+    expect(parseDurationMs('1 hour')).toBeUndefined();
+  });
+});
