@@ -1,1 +1,29 @@
-export {};
+/**
+ * @keepvip/linux: the Linux data plane. Bytes and kernel objects only; VRRP semantics
+ * (VRIDs, priorities, states) live in @keepvip/vrrp and the agent.
+ */
+export {
+  LinuxNetError,
+  SocketError,
+  NetlinkError,
+  InterfaceNotFoundError,
+  InterfaceAddressError,
+  AddonNotBuiltError,
+  InvalidArgumentError,
+} from './errors.js';
+export type { Family } from './ip.js';
+export { normalizeIp, familyOf } from './ip.js';
+
+export {
+  AdvertSocket,
+  type AdvertSocketOptions,
+  type AdvertSocketEvents,
+  type AdvertCounters,
+  type AdvertDrop,
+} from './advert/advert-socket.js';
+export { DropReason, ALL_DROP_REASONS, type AdvertPacket } from './advert/receive-filter.js';
+export type { SendOutcome } from './advert/transport.js';
+export { VRRP_GROUP_V4 } from './advert/ipv4-transport.js';
+export { VRRP_GROUP_V6 } from './advert/ipv6-transport.js';
+
+export { lookupInterface, type InterfaceInfo } from './netlink/interfaces.js';
