@@ -27,3 +27,7 @@ export { VRRP_GROUP_V4 } from './advert/ipv4-transport.js';
 export { VRRP_GROUP_V6 } from './advert/ipv6-transport.js';
 
 export { lookupInterface, type InterfaceInfo } from './netlink/interfaces.js';
+
+export { AddressManager, type AddressManagerOptions, type ReconcileReport } from './address/address-manager.js';
+export { parseVip, vipKey, type Vip } from './address/vip.js';
+export { KEEPVIP_IFA_PROTO } from './netlink/address-tag.js';

@@ -28,9 +28,3 @@ export function isOurs(fields: TagFields, ifname: string, proto = KEEPVIP_IFA_PR
   const label = addressLabel(ifname);
   return label !== undefined && fields.label === label;
 }
-
-/** IFA_PROTO as `netlink` leaves it: in __unparsed, as [type, data]. */
-export function protoOf(unparsed: ReadonlyArray<readonly [number, Buffer]> | undefined): number | undefined {
-  const attr = unparsed?.find(([type]) => type === IFA_PROTO);
-  return attr === undefined ? undefined : attr[1][0];
-}

@@ -5,8 +5,9 @@
 import type { rt } from 'netlink';
 import { InterfaceNotFoundError, NetlinkError } from '../errors.js';
 import { bytesToIp, isIpv6LinkLocal } from '../ip.js';
-import { isOurs, protoOf } from './address-tag.js';
-import { closeRtnl, errnoOf, openRtnl, requestOptions, rtnlCall, type RtNetlinkSocket } from './rtnl.js';
+import { dumpAddresses, IfaFlag } from './address-dump.js';
+import { isOurs } from './address-tag.js';
+import { closeRtnl, errnoOf, openRtnl, requestOptions, type RtNetlinkSocket } from './rtnl.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -51,34 +52,34 @@ async function findLink(rtnl: RtNetlinkSocket, ifname: string): Promise<rt.LinkM
   return link;
 }
 
+/** The interface index for a name (one netlink request; InterfaceNotFoundError if absent). */
+export async function resolveIfindex(ifname: string, rtnl: RtNetlinkSocket): Promise<number> {
+  return (await findLink(rtnl, ifname)).data.index ?? 0;
+}
+
 /** Looks an interface up by name; pass an open socket to reuse it, or one is opened and closed. */
 export async function lookupInterface(ifname: string, rtnl?: RtNetlinkSocket): Promise<InterfaceInfo> {
   const socket = rtnl ?? openRtnl();
   try {
     const link = await findLink(socket, ifname);
     const ifindex = link.data.index ?? 0;
-    const all = await rtnlCall('getAddresses', () => socket.getAddresses({}, {}, requestOptions));
-    const mine = all.filter((a) => a.data.index === ifindex);
     const addresses: string[] = [];
     let primaryIpv4: string | undefined;
     let ipv6LinkLocal: string | undefined;
-    for (const a of mine) {
-      const bytes = a.attrs.local ?? a.attrs.address;
-      if (bytes === undefined) continue;
-      const text = bytesToIp(bytes);
+    for (const a of await dumpAddresses(socket, ifindex)) {
+      if (a.address === undefined) continue;
+      const text = bytesToIp(a.address);
       addresses.push(text);
-      const flags = a.attrs.flags ?? a.data.flags ?? {};
-      const ours = isOurs({ proto: protoOf(a.attrs.__unparsed), label: a.attrs.label }, ifname);
-      if (a.data.family === AF_INET && primaryIpv4 === undefined && flags.secondary !== true && !ours) {
+      const ours = isOurs({ proto: a.proto, label: a.label }, ifname);
+      if (a.family === AF_INET && primaryIpv4 === undefined && (a.flags & IfaFlag.secondary) === 0 && !ours) {
         primaryIpv4 = text;
       }
       if (
-        a.data.family === AF_INET6 &&
+        a.family === AF_INET6 &&
         ipv6LinkLocal === undefined &&
-        a.data.scope === RT_SCOPE_LINK &&
-        isIpv6LinkLocal(bytes) &&
-        flags.tentative !== true &&
-        flags.dadfailed !== true
+        a.scope === RT_SCOPE_LINK &&
+        isIpv6LinkLocal(a.address) &&
+        (a.flags & (IfaFlag.tentative | IfaFlag.dadfailed)) === 0
       ) {
         ipv6LinkLocal = text;
       }

@@ -1,0 +1,152 @@
+/**
+ * AddressManager: the VIPs on one interface, reconciled against what the kernel holds.
+ *
+ * Only addresses tagged as ours (IFA_PROTO, plus an IPv4 label; see address-tag.ts) are
+ * ever listed, changed or removed: an address an operator added with `ip addr` is never
+ * touched, even when it equals a VIP. Adding an address that exists (EEXIST) and removing
+ * one that is gone (EADDRNOTAVAIL) are success: the goal is a state, not an action.
+ */
+import { AttrStream, FlagsNew, rt } from 'netlink';
+import { NetlinkError } from '../errors.js';
+import { bytesToIp, ipToBytes } from '../ip.js';
+import { dumpAddresses } from '../netlink/address-dump.js';
+import { addressLabel, IFA_PROTO, isOurs, KEEPVIP_IFA_PROTO } from '../netlink/address-tag.js';
+import { resolveIfindex } from '../netlink/interfaces.js';
+import { closeRtnl, errnoOf, openRtnl, requestOptions, type RtNetlinkSocket } from '../netlink/rtnl.js';
+import { parseVip, vipKey, type Vip } from './vip.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const RT_SCOPE_UNIVERSE = 0;
+
+export interface AddressManagerOptions {
+  readonly ifname: string;
+  /** IFA_PROTO value that marks our addresses (default 0x6b; keepalived uses 18). */
+  readonly proto?: number;
+}
+
+export interface ReconcileReport {
+  /** Created by this reconcile. */
+  readonly added: readonly Vip[];
+  /** Wanted but already present untagged (an operator's address): left as it is. */
+  readonly present: readonly Vip[];
+  readonly removed: readonly Vip[];
+}
+
+type VipInput = Vip | string;
+
+export class AddressManager {
+  readonly ifname: string;
+  readonly #proto: number;
+  readonly #rtnl: RtNetlinkSocket;
+  #closed = false;
+
+  constructor(options: AddressManagerOptions) {
+    this.ifname = options.ifname;
+    this.#proto = options.proto ?? KEEPVIP_IFA_PROTO;
+    this.#rtnl = openRtnl();
+  }
+
+  /**
+   * Adds a VIP tagged as ours. IPv6 VIPs skip DAD (IFA_F_NODAD) so they work at once.
+   * Resolves 'exists' if the kernel already held the address (ours or not: EEXIST).
+   */
+  async add(input: VipInput): Promise<'added' | 'exists'> {
+    const vip = toVip(input);
+    const ifindex = await this.#ifindex();
+    const attrs: rt.AddressAttrs = {
+      local: Buffer.from(ipToBytes(vip.address)),
+      address: Buffer.from(ipToBytes(vip.address)),
+    };
+    const label = addressLabel(this.ifname);
+    if (vip.family === 4 && label !== undefined) attrs.label = label;
+    if (vip.family === 6) attrs.flags = { nodad: true };
+    const message = new AttrStream();
+    rt.formatAddressMessage(
+      {
+        kind: 'address',
+        data: { family: vip.family === 4 ? AF_INET : AF_INET6, prefixlen: vip.prefixLength, index: ifindex, scope: RT_SCOPE_UNIVERSE },
+        attrs,
+      },
+      message,
+    );
+    // IFA_PROTO is appended by hand: netlink 0.3.0 has no field for it, and its encoder
+    // rejects the `__unparsed` escape hatch on output ("Unknown key").
+    message.push(IFA_PROTO, Buffer.from([this.#proto]));
+    try {
+      // The netlink package sends no NLM_F_CREATE/EXCL of its own (NOTES.md).
+      await this.#rtnl.request(rt.MessageType.NEWADDR, message.bufs, { ...requestOptions, flags: FlagsNew.CREATE | FlagsNew.EXCL });
+      return 'added';
+    } catch (cause) {
+      if (errnoOf(cause) === 'EEXIST') return 'exists';
+      throw new NetlinkError(errnoOf(cause) ?? 'EUNKNOWN', `adding ${vipKey(vip)} to ${this.ifname} failed`, { cause });
+    }
+  }
+
+  /** Removes a VIP if, and only if, it is on the interface and tagged as ours. */
+  async remove(input: VipInput): Promise<void> {
+    const vip = toVip(input);
+    const ours = await this.list();
+    if (!ours.some((v) => vipKey(v) === vipKey(vip))) return;
+    await this.#delete(vip, await this.#ifindex());
+  }
+
+  /** Our addresses on the interface, as the kernel holds them now. */
+  async list(): Promise<Vip[]> {
+    const ifindex = await this.#ifindex();
+    const out: Vip[] = [];
+    for (const a of await dumpAddresses(this.#rtnl, ifindex)) {
+      if (a.address === undefined || !isOurs({ proto: a.proto, label: a.label }, this.ifname, this.#proto)) continue;
+      out.push({ address: bytesToIp(a.address), prefixLength: a.prefixLength, family: a.family === AF_INET ? 4 : 6 });
+    }
+    return out;
+  }
+
+  /** Adds the missing VIPs and removes our extra ones; returns what changed. */
+  async reconcile(desired: readonly VipInput[]): Promise<ReconcileReport> {
+    const want = new Map(desired.map(toVip).map((v) => [vipKey(v), v]));
+    const have = new Map((await this.list()).map((v) => [vipKey(v), v]));
+    const removed = [...have.values()].filter((v) => !want.has(vipKey(v)));
+    const missing = [...want.values()].filter((v) => !have.has(vipKey(v)));
+    const ifindex = await this.#ifindex();
+    const added: Vip[] = [];
+    const present: Vip[] = [];
+    // Additions first: a VIP that only changes prefix is never absent for a moment longer than needed.
+    for (const v of missing) ((await this.add(v)) === 'added' ? added : present).push(v);
+    for (const v of removed) await this.#delete(v, ifindex);
+    return { added, present, removed };
+  }
+
+  /** At start-up: removes every address of ours left behind by an earlier run (e.g. after SIGKILL). */
+  async purgeStale(): Promise<readonly Vip[]> {
+    return (await this.reconcile([])).removed;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeRtnl(this.#rtnl);
+  }
+
+  /** Looked up on every call: an interface re-created under the same name gets a new index. */
+  async #ifindex(): Promise<number> {
+    return resolveIfindex(this.ifname, this.#rtnl);
+  }
+
+  async #delete(vip: Vip, ifindex: number): Promise<void> {
+    try {
+      await this.#rtnl.delAddress(
+        { family: vip.family === 4 ? AF_INET : AF_INET6, prefixlen: vip.prefixLength, index: ifindex },
+        { local: Buffer.from(ipToBytes(vip.address)) },
+        requestOptions,
+      );
+    } catch (cause) {
+      if (errnoOf(cause) === 'EADDRNOTAVAIL') return;
+      throw new NetlinkError(errnoOf(cause) ?? 'EUNKNOWN', `removing ${vipKey(vip)} from ${this.ifname} failed`, { cause });
+    }
+  }
+}
+
+function toVip(input: VipInput): Vip {
+  return typeof input === 'string' ? parseVip(input) : input;
+}
