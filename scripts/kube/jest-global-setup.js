@@ -37,7 +37,7 @@ export default function globalSetup() {
     banner([
       'Kubernetes control plane NOT AVAILABLE: etcd/kube-apiserver/kubectl are not built.',
       'Every test that needs the API server is SKIPPED in this run.',
-      'Build them once (about 7 minutes cold on 2 cores, cached afterwards): bash scripts/kube/build',
+      'Build them once (about 6 minutes cold on 2 cores, cached afterwards): bash scripts/kube/build',
     ]);
     delete process.env.KEEPVIP_TEST_KUBECONFIG;
     delete process.env.KEEPVIP_TEST_KUBECTL;
