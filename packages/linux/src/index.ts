@@ -31,3 +31,16 @@ export { lookupInterface, type InterfaceInfo } from './netlink/interfaces.js';
 export { AddressManager, type AddressManagerOptions, type ReconcileReport } from './address/address-manager.js';
 export { parseVip, vipKey, type Vip } from './address/vip.js';
 export { KEEPVIP_IFA_PROTO } from './netlink/address-tag.js';
+
+export {
+  NeighborAnnouncer,
+  type NeighborAnnouncerOptions,
+  type NeighborAnnouncerEvents,
+  type AnnounceCounters,
+  type FrameSender,
+  type Timers,
+} from './announce/neighbor-announcer.js';
+export { KEEPALIVED_POLICY, burstSchedule, type AnnouncePolicy } from './announce/policy.js';
+export { buildGratuitousArp, GARP_FRAME_LENGTH } from './frames/arp.js';
+export { buildUnsolicitedNeighborAdvert, NA_FRAME_LENGTH } from './frames/neighbor-advert.js';
+export { internetChecksum } from './frames/checksum.js';
