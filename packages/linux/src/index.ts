@@ -44,3 +44,5 @@ export { KEEPALIVED_POLICY, burstSchedule, type AnnouncePolicy } from './announc
 export { buildGratuitousArp, GARP_FRAME_LENGTH } from './frames/arp.js';
 export { buildUnsolicitedNeighborAdvert, NA_FRAME_LENGTH } from './frames/neighbor-advert.js';
 export { internetChecksum } from './frames/checksum.js';
+
+export { LinkWatcher, type LinkState, type LinkWatcherEvents, type LinkWatcherOptions } from './link/link-watcher.js';
