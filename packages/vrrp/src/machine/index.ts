@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './timers.js';
 export { createInstance, step, instanceSkewTimeMs, instanceMasterDownIntervalMs } from './step.js';
+export { advertFor } from './advert-for.js';

@@ -4,6 +4,7 @@
  * means any failing scenario replays exactly from its seed.
  */
 import type { Advert } from '../advert.js';
+import { advertFor } from '../machine/advert-for.js';
 import { createInstance, step } from '../machine/step.js';
 import type { InstanceConfig, TimerName, TransitionCause, VrrpAction, VrrpEvent, VrrpInstance, VrrpState } from '../machine/types.js';
 import { EventQueue } from './event-queue.js';
@@ -296,16 +297,7 @@ export class Simulation {
     if (!sender.linkUp) return;
     sender.advertsSent++;
     const config = sender.spec.config;
-    const advert: Advert = {
-      version: config.version,
-      type: 1,
-      vrid: config.vrid,
-      priority,
-      advertIntervalCs,
-      addresses: config.vips.map((v) => v.split('/')[0] ?? v),
-      authType: config.authPassword === undefined ? 0 : 1,
-      authData: config.authPassword ?? new Uint8Array(config.version === 2 ? 8 : 0),
-    };
+    const advert = advertFor(config, priority, advertIntervalCs);
     const src = config.primaryAddress;
     this.slots.forEach((receiver, to) => {
       if (to === from || !receiver.alive || !receiver.linkUp || receiver.group !== sender.group) return;
