@@ -1,1 +1,15 @@
 export * from './config/index.js';
+export { Daemon, ConfigError, loadConfigFile, statusOf, type DaemonOptions } from './daemon.js';
+export { InstanceRunner, machineConfig, type TransitionRecord } from './instance/runner.js';
+export type { InstanceCounters } from './instance/counters.js';
+export { ControlServer } from './control/server.js';
+export { controlRequest, ControlClientError } from './control/client.js';
+export type { ControlRequest, ControlResponse, InstanceStatus, StatusReport, ReloadReport } from './control/protocol.js';
+export { createLogger, type Logger, type LogFormat } from './logging.js';
+export type * from './ports.js';
+export { monotonicClock } from './ports.js';
+export { createLinuxDataPlane } from './linux-dataplane.js';
+export { evaluateTracking, type TrackedState, type TrackingResult } from './track/evaluate.js';
+export { ScriptCheck } from './track/script-check.js';
+export { Notifier } from './notify/notifier.js';
+export { runCommand, type CommandOutcome } from './process/run-command.js';

@@ -24,7 +24,7 @@ describe('configuration', () => {
     const inst = result.config.instances[0];
     expect(inst).toMatchObject({ version: 3, preempt: true, advertInterval: 100, downTimerAdverts: 3, family: 4 });
     expect(inst?.vips[0]).toEqual({ cidr: '10.99.0.100/24', address: '10.99.0.100', prefixLength: 24, family: 4 });
-    expect(inst?.announce).toEqual({ repeat: 5, interval: 0, delay: 5000, repeatAfterDelay: 5, refresh: 0 });
+    expect(inst?.announce).toEqual({ repeat: 5, interval: 0, delay: 5000, refresh: 0 });
     expect(result.config.global.statusSocket).toBe('/run/keepvip/keepvip.sock');
   });
 

@@ -1,5 +1,6 @@
 /** Virtual address parsing for the config: "10.0.0.100/24", "2001:db8::1/64", or a bare address. */
 import { isIPv4, isIPv6 } from 'node:net';
+import { canonicalAddress } from '@keepvip/vrrp';
 
 export interface VipSpec {
   /** As written, normalised to address/prefix. */
@@ -20,7 +21,9 @@ export function parseVip(text: string): VipSpec | string {
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > max || prefix === '') {
     return `"${text}" has prefix length ${prefix ?? ''} outside 0..${max}`;
   }
-  return { cidr: `${address}/${prefixLength}`, address, prefixLength, family };
+  // Canonical text (RFC 5952 for IPv6), so config, kernel and wire agree on one spelling.
+  const canonical = canonicalAddress(family, address) ?? address;
+  return { cidr: `${canonical}/${prefixLength}`, address: canonical, prefixLength, family };
 }
 
 export function familyOfAddress(address: string): 4 | 6 | undefined {

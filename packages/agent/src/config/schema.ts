@@ -45,18 +45,16 @@ const address = z.string().refine((text) => typeof parseVip(text) !== 'string' &
 
 const announce = z
   .strictObject({
-    /** Gratuitous ARPs / NAs sent at once on becoming Master (keepalived garp_master_repeat). */
+    /** Gratuitous ARPs / NAs per burst on becoming Master (keepalived garp_master_repeat). */
     repeat: integer(1, 100).default(5),
     /** Gap between the frames of one burst (keepalived garp_interval). */
     interval: duration.default(0),
-    /** When the second burst goes (keepalived garp_master_delay); 0 = no second burst. */
+    /** When the second burst of `repeat` goes (keepalived garp_master_delay); 0 = none. */
     delay: duration.default(5000),
-    /** Frames in the second burst. */
-    repeatAfterDelay: integer(0, 100).default(5),
     /** Periodic re-announcement while Master (keepalived garp_master_refresh); 0 = off. */
     refresh: duration.default(0),
   })
-  .default({ repeat: 5, interval: 0, delay: 5000, repeatAfterDelay: 5, refresh: 0 });
+  .default({ repeat: 5, interval: 0, delay: 5000, refresh: 0 });
 
 const trackInterface = z.strictObject({
   name: z.string().min(1),
@@ -115,7 +113,6 @@ export const instanceSchema = z.strictObject({
   reassertOnLowerPriority: z.boolean().default(true),
   vips: z.array(vip).min(1, { error: 'needs at least one address' }),
   unicastPeers: z.array(address).default([]),
-  unicastSource: address.optional(),
   auth: auth.optional(),
   announce,
   track: z

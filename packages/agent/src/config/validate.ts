@@ -58,9 +58,6 @@ function crossCheck(config: KeepvipConfig): { instances: ResolvedInstance[]; err
     inst.unicastPeers.forEach((peer, j) => {
       if (familyOfAddress(peer) !== family) errors.push({ path: at(`.unicastPeers[${j}]`), message: `"${peer}" is not an IPv${family} address like the vips` });
     });
-    if (inst.unicastSource !== undefined && familyOfAddress(inst.unicastSource) !== family) {
-      errors.push({ path: at('.unicastSource'), message: `"${inst.unicastSource}" is not an IPv${family} address like the vips` });
-    }
     const previous = names.get(inst.name);
     if (previous !== undefined) errors.push({ path: at('.name'), message: `"${inst.name}" is also the name of instances[${previous}]` });
     else names.set(inst.name, i);

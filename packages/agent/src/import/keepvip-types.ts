@@ -1,0 +1,17 @@
+/**
+ * The converter writes the configuration as an operator would: the schema's *input* side
+ * ("1s", optional defaults). Deriving the types from the schema makes a field the schema does
+ * not know a compile error here rather than a validation error at run time.
+ */
+import type { z } from 'zod';
+import type { configSchema, instanceSchema, syncGroupSchema } from '../config/schema.js';
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type InstanceInput = z.input<typeof instanceSchema>;
+export type SyncGroupInput = z.input<typeof syncGroupSchema>;
+export type AnnounceInput = NonNullable<InstanceInput['announce']>;
+export type NotifyInput = NonNullable<InstanceInput['notify']>;
+export type TrackInput = NonNullable<InstanceInput['track']>;
+export type TrackInterfaceInput = NonNullable<TrackInput['interfaces']>[number];
+export type TrackScriptInput = NonNullable<TrackInput['scripts']>[number];
+export type TrackFileInput = NonNullable<TrackInput['files']>[number];

@@ -1,0 +1,20 @@
+/** Per-instance counters, mirrored into metrics and status. */
+export interface InstanceCounters {
+  transitions: number;
+  advertsSent: number;
+  advertsReceived: number;
+  /** By stable reason: codec decode codes and the machine's drop reasons. */
+  readonly advertsDropped: Map<string, number>;
+  sendErrors: number;
+  masterDownTimerExpiries: number;
+  /** Events the machine reported as impossible in their state. */
+  eventsIgnored: number;
+}
+
+export function newCounters(): InstanceCounters {
+  return { transitions: 0, advertsSent: 0, advertsReceived: 0, advertsDropped: new Map(), sendErrors: 0, masterDownTimerExpiries: 0, eventsIgnored: 0 };
+}
+
+export function countDrop(counters: InstanceCounters, reason: string): void {
+  counters.advertsDropped.set(reason, (counters.advertsDropped.get(reason) ?? 0) + 1);
+}

@@ -1,0 +1,285 @@
+/**
+ * One VRRP instance at run time: feeds events to the pure state machine and carries out the
+ * actions it returns (adverts, addresses, announcements, timers). Nothing here decides
+ * protocol behaviour; that is all in @keepvip/vrrp's `step`.
+ */
+import {
+  advertFor,
+  createInstance,
+  emitAdvert,
+  parseAdvert,
+  step,
+  type InstanceConfig,
+  type TimerName,
+  type TransitionCause,
+  type VrrpAction,
+  type VrrpEvent,
+  type VrrpInstance,
+  type VrrpState,
+} from '@keepvip/vrrp';
+import type { ResolvedInstance } from '../config/validate.js';
+import { RateLimitedLog, type Logger } from '../logging.js';
+import type { AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, VipPort } from '../ports.js';
+import { countDrop, newCounters, type InstanceCounters } from './counters.js';
+
+export const VRRP_GROUP = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
+
+export type FaultSource = 'link' | 'track' | 'sync';
+
+const CAUSE_TEXT: Record<TransitionCause, string> = {
+  startup: 'startup',
+  address_owner: 'address owner, priority 255',
+  master_down_timer: 'Master_Down_Timer expired',
+  higher_priority_advert: 'higher priority advert',
+  equal_priority_higher_address: 'equal priority, higher address',
+  shutdown: 'shutdown',
+  link_down: 'link down',
+  link_up: 'link up',
+};
+
+export interface TransitionRecord {
+  readonly from: VrrpState;
+  readonly to: VrrpState;
+  readonly cause: TransitionCause;
+  /** Wall-clock time, ISO 8601. */
+  readonly at: string;
+}
+
+export interface InstanceDeps {
+  readonly spec: ResolvedInstance;
+  readonly sender: AdvertSender;
+  readonly vips: VipPort;
+  /** Announces a takeover with the instance's policy. */
+  readonly announcer: AnnouncerPort;
+  /** A single burst, for re-asserting against a lower-priority Master (no delay, no refresh). */
+  readonly reannouncer: AnnouncerPort;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Called after every transition (notify hooks, status watchers, sync groups). */
+  readonly onTransition?: (runner: InstanceRunner, record: TransitionRecord) => void;
+}
+
+export function machineConfig(spec: ResolvedInstance, primaryAddress: string): InstanceConfig {
+  const password = spec.auth === undefined ? undefined : new Uint8Array(8);
+  if (password !== undefined && spec.auth !== undefined) password.set(new TextEncoder().encode(spec.auth.password).subarray(0, 8));
+  return {
+    name: spec.name,
+    version: spec.version,
+    family: spec.family,
+    vrid: spec.vrid,
+    configuredPriority: spec.priority,
+    advertIntervalCs: Math.round(spec.advertInterval / 10),
+    preemptMode: spec.preempt,
+    preemptDelayMs: spec.preemptDelay,
+    acceptMode: spec.acceptMode,
+    primaryAddress,
+    vips: spec.vips.map((v) => v.cidr),
+    downTimerAdverts: spec.downTimerAdverts,
+    reassertOnLowerPriority: spec.reassertOnLowerPriority,
+    authPassword: password,
+  };
+}
+
+export function announcePolicy(spec: ResolvedInstance): AnnouncePolicy {
+  const a = spec.announce;
+  return { repeat: a.repeat, intervalMs: a.interval, delayMs: a.delay, refreshMs: a.refresh };
+}
+
+/** The one-off burst sent when re-asserting against a lower-priority Master. */
+export function reassertPolicy(spec: ResolvedInstance): AnnouncePolicy {
+  return { ...announcePolicy(spec), delayMs: 0, refreshMs: 0 };
+}
+
+export class InstanceRunner {
+  private machine: VrrpInstance;
+  private readonly timers = new Map<TimerName, () => void>();
+  /** Address changes run one after another, in the order the machine asked for them. */
+  private addressOps: Promise<void> = Promise.resolve();
+  private readonly pendingSends = new Set<Promise<unknown>>();
+  private readonly packetLog = new RateLimitedLog();
+  readonly counters: InstanceCounters = newCounters();
+  lastTransition: TransitionRecord | null = null;
+  /** Why the instance must be in Fault, by source ('link', 'track', 'sync'); empty: it runs. */
+  private readonly faults = new Map<FaultSource, readonly string[]>();
+
+  constructor(private readonly deps: InstanceDeps) {
+    this.machine = createInstance(machineConfig(deps.spec, deps.sender.sourceAddress));
+  }
+
+  get name(): string {
+    return this.deps.spec.name;
+  }
+
+  get spec(): ResolvedInstance {
+    return this.deps.spec;
+  }
+
+  get state(): VrrpState {
+    return this.machine.state;
+  }
+
+  get instance(): VrrpInstance {
+    return this.machine;
+  }
+
+  start(): void {
+    this.dispatch({ kind: 'Startup' });
+  }
+
+  /** Graceful stop: a Master sends priority 0 and releases its addresses; resolves when done. */
+  async stop(): Promise<void> {
+    this.dispatch({ kind: 'Shutdown' });
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+    await this.settled();
+  }
+
+  /** Resolves once the address operations and sends asked for so far are done. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pendingSends]);
+    await this.addressOps;
+  }
+
+  setLink(up: boolean): void {
+    this.setFault('link', up ? [] : [`interface ${this.deps.spec.interface} has no carrier`]);
+  }
+
+  /**
+   * Sets the reasons one source has for Fault. The machine sees LinkDown when the first
+   * reason appears and LinkUp when the last one goes (keepalived folds them the same way).
+   */
+  setFault(source: FaultSource, reasons: readonly string[]): void {
+    const before = this.faultReasons();
+    if (reasons.length === 0) this.faults.delete(source);
+    else this.faults.set(source, reasons);
+    const after = this.faultReasons();
+    if (before.join('\n') === after.join('\n')) return;
+    if (after.length > 0) this.log('warn', `fault: ${after.join('; ')}`, { faults: after });
+    else if (before.length > 0) this.log('info', 'fault cleared');
+    const down = after.length > 0;
+    if (down !== this.machine.linkDown) this.dispatch({ kind: down ? 'LinkDown' : 'LinkUp' });
+  }
+
+  /** Every current reason for Fault, or only those of the given sources. */
+  faultReasons(sources?: readonly FaultSource[]): string[] {
+    return [...this.faults].filter(([source]) => sources === undefined || sources.includes(source)).flatMap(([, reasons]) => reasons);
+  }
+
+  setEffectivePriority(priority: number): void {
+    if (priority === this.machine.effectivePriority) return;
+    this.dispatch({ kind: 'PriorityChanged', effectivePriority: priority });
+  }
+
+  /** A VRRP payload that passed the IP-level checks, for this instance's VRID. */
+  receive(packet: { src: string; dst: string; payload: Uint8Array }): void {
+    const parsed = parseAdvert(packet.payload, { family: this.deps.spec.family, src: packet.src, dst: packet.dst });
+    if (!parsed.ok) {
+      this.dropped(parsed.error.code, packet.src);
+      return;
+    }
+    this.counters.advertsReceived++;
+    this.dispatch({ kind: 'AdvertReceived', advert: parsed.value, src: packet.src });
+  }
+
+  /** Counts a dropped advert and logs it, rate-limited per reason. */
+  dropped(reason: string, src: string): void {
+    countDrop(this.counters, reason);
+    const suppressed = this.packetLog.shouldLog(reason, this.deps.clock.now());
+    if (suppressed !== undefined) this.log('warn', `advert dropped: ${reason}`, { src, reason, suppressed });
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, meta: Record<string, unknown> = {}): void {
+    this.deps.log.log(level, message, { state: this.machine.state, ...meta });
+  }
+
+  private dispatch(event: VrrpEvent): void {
+    const { instance, actions } = step(this.machine, event, this.deps.clock.now());
+    this.machine = instance;
+    for (const action of actions) this.carryOut(action);
+  }
+
+  private carryOut(action: VrrpAction): void {
+    switch (action.kind) {
+      case 'SendAdvert':
+        this.sendAdvert(action.priority, action.advertIntervalCs);
+        return;
+      case 'AddVips':
+        this.addressOp('add', () => this.deps.vips.add(action.vips));
+        return;
+      case 'RemoveVips':
+        this.deps.announcer.cancel(this.name);
+        this.deps.reannouncer.cancel(this.name);
+        this.addressOp('remove', () => this.deps.vips.remove(action.vips));
+        return;
+      case 'AnnounceVips': {
+        const addresses = this.deps.spec.vips.map((v) => v.address);
+        // A re-assertion is a one-off burst; the takeover's second burst and refresh keep running.
+        const port = action.reason === 'reassert' ? this.deps.reannouncer : this.deps.announcer;
+        port.announce(this.name, addresses);
+        return;
+      }
+      case 'ArmTimer': {
+        this.timers.get(action.timer)?.();
+        const cancel = this.deps.clock.setTimer(action.atMs, () => {
+          this.timers.delete(action.timer);
+          if (action.timer === 'masterDownTimer') this.counters.masterDownTimerExpiries++;
+          this.dispatch({ kind: action.timer === 'adverTimer' ? 'AdverTimerFired' : 'MasterDownTimerFired' });
+        });
+        this.timers.set(action.timer, cancel);
+        return;
+      }
+      case 'CancelTimer':
+        this.timers.get(action.timer)?.();
+        this.timers.delete(action.timer);
+        return;
+      case 'StateChanged': {
+        this.counters.transitions++;
+        const record: TransitionRecord = { from: action.from, to: action.to, cause: action.cause, at: new Date().toISOString() };
+        this.lastTransition = record;
+        this.deps.log.info(`${action.from} -> ${action.to} (${CAUSE_TEXT[action.cause]})`, {
+          state: action.to,
+          from: action.from,
+          cause: action.cause,
+          master: this.machine.masterAddress,
+          ...(action.to === 'Fault' ? { faults: this.faultReasons() } : {}),
+        });
+        this.deps.onTransition?.(this, record);
+        return;
+      }
+      case 'AdvertDropped':
+        this.dropped(action.reason, '');
+        return;
+      case 'EventIgnored':
+        this.counters.eventsIgnored++;
+        this.log('debug', `event ${action.event} ignored in ${action.state}`);
+        return;
+    }
+  }
+
+  private addressOp(what: 'add' | 'remove', op: () => Promise<void>): void {
+    this.addressOps = this.addressOps.then(op).catch((error: unknown) => {
+      this.log('error', `could not ${what} VIPs: ${error instanceof Error ? error.message : String(error)}`, { op: what });
+    });
+  }
+
+  private sendAdvert(priority: number, advertIntervalCs: number): void {
+    const spec = this.deps.spec;
+    const advert = advertFor(this.machine.config, priority, advertIntervalCs);
+    const src = this.deps.sender.sourceAddress;
+    const destinations = spec.unicastPeers.length > 0 ? spec.unicastPeers : [VRRP_GROUP[spec.family]];
+    for (const dst of destinations) {
+      // The v3 checksum covers the pseudo-header, so each destination gets its own bytes.
+      const payload = emitAdvert(advert, { family: spec.family, src, dst });
+      const sending = this.deps.sender.send(payload, dst).then((outcome) => {
+        if (outcome.ok) this.counters.advertsSent++;
+        else {
+          this.counters.sendErrors++;
+          const suppressed = this.packetLog.shouldLog(`send:${outcome.code}`, this.deps.clock.now());
+          if (suppressed !== undefined) this.log('warn', `advert not sent: ${outcome.code}`, { dst, suppressed });
+        }
+      });
+      this.pendingSends.add(sending);
+      void sending.finally(() => this.pendingSends.delete(sending));
+    }
+  }
+}

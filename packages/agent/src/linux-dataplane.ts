@@ -1,0 +1,96 @@
+/**
+ * The real data plane: the agent's ports over @keepvip/linux. The only file of the agent
+ * that imports it.
+ */
+import { AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, vipKey } from '@keepvip/linux';
+import type { AnnouncePolicy, AnnouncerPort, DataPlane, VipPort } from './ports.js';
+
+export function createLinuxDataPlane(): DataPlane {
+  const managers = new Map<string, AddressManager>();
+  const announcers = new Map<string, Promise<NeighborAnnouncer>>();
+  const watchers = new Set<LinkWatcher>();
+
+  const manager = (ifname: string): AddressManager => {
+    let m = managers.get(ifname);
+    if (m === undefined) {
+      m = new AddressManager({ ifname });
+      managers.set(ifname, m);
+    }
+    return m;
+  };
+
+  return {
+    async openChannel({ ifname, family, onPacket, onError }) {
+      const socket = await AdvertSocket.open({ ifname, family });
+      socket.on('advert', (p) => onPacket({ src: p.src, dst: p.dst, payload: p.payload }));
+      socket.on('receiveError', (e) => onError(e.message));
+      return {
+        sourceAddress: socket.source,
+        async send(payload, dst) {
+          const outcome = await socket.send(payload, dst);
+          return outcome.ok ? { ok: true } : { ok: false, code: outcome.code };
+        },
+        dropped: () => socket.counters().dropped,
+        close: () => socket.close(),
+      };
+    },
+
+    vips(ifname): VipPort {
+      const m = manager(ifname);
+      return {
+        async add(cidrs) {
+          for (const cidr of cidrs) await m.add(cidr);
+        },
+        async remove(cidrs) {
+          for (const cidr of cidrs) await m.remove(cidr);
+        },
+        async list() {
+          return (await m.list()).map(vipKey);
+        },
+        async reconcile(desired) {
+          const r = await m.reconcile(desired);
+          return { added: r.added.map(vipKey), removed: r.removed.map(vipKey) };
+        },
+      };
+    },
+
+    async announcer(ifname, policy: AnnouncePolicy): Promise<AnnouncerPort> {
+      const key = `${ifname} ${JSON.stringify(policy)}`;
+      let opening = announcers.get(key);
+      if (opening === undefined) {
+        opening = NeighborAnnouncer.open({
+          ifname,
+          policy: { repeat: policy.repeat, intervalMs: policy.intervalMs, delayMs: policy.delayMs, refreshMs: policy.refreshMs },
+        });
+        announcers.set(key, opening);
+        opening.catch(() => announcers.delete(key));
+      }
+      const announcer = await opening;
+      return {
+        announce: (setId, addresses) => announcer.announce(setId, addresses),
+        cancel: (setId) => announcer.cancel(setId),
+      };
+    },
+
+    async watchLink(ifname, onChange) {
+      const watcher = new LinkWatcher({ ifname });
+      watcher.on('carrier', (state) => onChange(state.carrier));
+      watchers.add(watcher);
+      const initial = await watcher.start();
+      onChange(initial.carrier);
+      return () => {
+        watcher.stop();
+        watchers.delete(watcher);
+      };
+    },
+
+    async close() {
+      for (const w of watchers) w.stop();
+      watchers.clear();
+      for (const opening of announcers.values()) (await opening.catch(() => undefined))?.close();
+      announcers.clear();
+      for (const m of managers.values()) m.close();
+      managers.clear();
+    },
+  };
+}

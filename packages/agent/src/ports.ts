@@ -1,0 +1,83 @@
+/**
+ * What an instance needs from the data plane, as small ports. The Linux adapter implements
+ * them over @keepvip/linux; narrow unit tests may use fakes.
+ */
+export interface AnnouncePolicy {
+  /** Frames at once on takeover. */
+  readonly repeat: number;
+  readonly intervalMs: number;
+  /** A second burst of `repeat` frames after this delay (0 = none). */
+  readonly delayMs: number;
+  /** Periodic refresh while Master (0 = off). */
+  readonly refreshMs: number;
+}
+
+/** Sends VRRP payloads on one interface and family (shared by its instances). */
+export interface AdvertSender {
+  /** The address adverts leave from: primary IPv4, or the IPv6 link-local. */
+  readonly sourceAddress: string;
+  send(payload: Uint8Array, dst: string): Promise<{ ok: true } | { ok: false; code: string }>;
+}
+
+/** Addresses on one interface, tagged as keepvip's in the kernel. CIDRs in canonical form. */
+export interface VipPort {
+  add(cidrs: readonly string[]): Promise<void>;
+  remove(cidrs: readonly string[]): Promise<void>;
+  /** Our tagged addresses the kernel holds now. */
+  list(): Promise<readonly string[]>;
+  /** Adds the missing, removes our extra ones; reports what changed. */
+  reconcile(desired: readonly string[]): Promise<{ added: readonly string[]; removed: readonly string[] }>;
+}
+
+/** Gratuitous ARP / unsolicited NA on one interface, with one policy. */
+export interface AnnouncerPort {
+  /** Announces the addresses under `setId`, replacing what that set still had pending. */
+  announce(setId: string, addresses: readonly string[]): void;
+  /** Stops the set's pending repeats and refreshes. */
+  cancel(setId: string): void;
+}
+
+/** A monotonic clock in milliseconds and one-shot timers on it. */
+export interface Clock {
+  now(): number;
+  setTimer(atMs: number, fire: () => void): () => void;
+}
+
+export const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimer(atMs, fire) {
+    const handle = setTimeout(fire, Math.max(0, atMs - performance.now()));
+    return () => clearTimeout(handle);
+  },
+};
+
+/** A received advert that passed the IP-level checks (TTL 255, interface, not our own). */
+export interface ReceivedPacket {
+  readonly src: string;
+  readonly dst: string;
+  readonly payload: Uint8Array;
+}
+
+/** One interface and family's VRRP socket, shared by every instance on it. */
+export interface AdvertChannel extends AdvertSender {
+  /** IP-level drops by reason, as counted by the socket. */
+  dropped(): Readonly<Record<string, number>>;
+  close(): void;
+}
+
+/** The whole data plane the daemon needs; the Linux adapter is the real one. */
+export interface DataPlane {
+  openChannel(options: {
+    ifname: string;
+    family: 4 | 6;
+    onPacket: (packet: ReceivedPacket) => void;
+    /** The socket failed (not a packet problem): logged by the daemon. */
+    onError: (message: string) => void;
+  }): Promise<AdvertChannel>;
+  vips(ifname: string): VipPort;
+  /** Announcers with the same interface and policy share one socket. */
+  announcer(ifname: string, policy: AnnouncePolicy): Promise<AnnouncerPort>;
+  /** Calls `onChange` with the carrier state now and on every change; returns a stop function. */
+  watchLink(ifname: string, onChange: (up: boolean) => void): Promise<() => void>;
+  close(): Promise<void>;
+}
