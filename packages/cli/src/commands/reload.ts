@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { controlRequest } from '@keepvip/agent';
+import { DEFAULT_STATUS_SOCKET } from '../defaults.js';
+
+export function registerReload(program: Command): void {
+  program
+    .command('reload')
+    .description('make the running daemon re-read its configuration (like SIGHUP)')
+    .option('-s, --socket <path>', 'control socket of the daemon', DEFAULT_STATUS_SOCKET)
+    .action(async (opts: { socket: string }) => {
+      try {
+        await controlRequest(opts.socket, { command: 'reload' }, (response) => {
+          if (!response.ok) {
+            process.stderr.write(`keepvip reload: ${response.error}\n`);
+            process.exitCode = 1;
+          } else if ('reload' in response) {
+            const r = response.reload;
+            if (r.ok) process.stdout.write(r.changed.length === 0 ? 'reloaded: nothing changed\n' : `reloaded: ${r.changed.join(', ')}\n`);
+            else {
+              process.stderr.write(`reload rejected, the running configuration stays:\n  ${r.errors.join('\n  ')}\n`);
+              process.exitCode = 1;
+            }
+          }
+        });
+      } catch (error) {
+        process.stderr.write(`keepvip reload: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+/** The `keepvip` command. */
+import { Command } from 'commander';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerValidate } from './commands/validate.js';
+import { registerReload } from './commands/reload.js';
+
+const program = new Command('keepvip')
+  .description('VRRP daemon (RFC 3768 / RFC 5798) holding virtual IPs for bare-metal Kubernetes')
+  .showHelpAfterError();
+
+registerRun(program);
+registerStatus(program);
+registerValidate(program);
+registerReload(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,21 @@
+/** The readable form of `keepvip status`. */
+import type { StatusReport } from '@keepvip/agent';
+
+export function statusTable(report: StatusReport): string {
+  const header = ['INSTANCE', 'INTERFACE', 'VRID', 'VER', 'STATE', 'PRIO', 'MASTER', 'VIPS', 'TRANSITIONS', 'LAST TRANSITION'];
+  const rows = report.instances.map((i) => [
+    i.name,
+    i.interface,
+    String(i.vrid),
+    `v${i.version}`,
+    i.state,
+    i.priority === i.configuredPriority ? String(i.priority) : `${i.priority} (${i.configuredPriority})`,
+    i.master ?? '-',
+    i.vips.join(','),
+    String(i.transitions),
+    i.lastTransition === null ? '-' : `${i.lastTransition.from} -> ${i.lastTransition.to} (${i.lastTransition.cause}) ${i.lastTransition.at}`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
