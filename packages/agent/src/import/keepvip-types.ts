@@ -15,3 +15,11 @@ export type TrackInput = NonNullable<InstanceInput['track']>;
 export type TrackInterfaceInput = NonNullable<TrackInput['interfaces']>[number];
 export type TrackScriptInput = NonNullable<TrackInput['scripts']>[number];
 export type TrackFileInput = NonNullable<TrackInput['files']>[number];
+
+/**
+ * An instance as converted: keepalived allows leaving out what keepvip requires (`interface`
+ * with unicast, `virtual_router_id` by mistake), and the converter does not invent values, so
+ * validation names the missing field instead.
+ */
+export type DraftInstance = Omit<InstanceInput, 'interface' | 'vrid'> & { interface?: string; vrid?: number };
+export type DraftConfig = Omit<ConfigInput, 'instances'> & { instances: DraftInstance[] };

@@ -48,9 +48,13 @@ class IncludeFailure extends Error {
   }
 }
 
+// Duck-typed: errors from node:fs need not share this realm's Error (jest runs tests in a vm).
 function errorText(error: unknown): string {
-  if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return 'no such file';
-  return error instanceof Error ? error.message : String(error);
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
 }
 
 /** The files an include names, as paths the operator can open. */
@@ -91,7 +95,7 @@ function readOne(file: string, includedAt: Location | undefined, state: ReadStat
     const first = tokens[0];
     if (first === undefined) return;
     if (!first.quoted && INCLUDE_KEYWORDS.has(first.text)) {
-      const pattern = tokens[1]?.text;
+      const pattern = tokenizeLine(raw, { braces: false })[1]?.text;
       if (pattern === undefined) throw new IncludeFailure({ code: ImportErrorCode.Syntax, at, message: `${first.text} needs a file name` });
       const files = expandInclude(pattern, file);
       if (files.length === 0) state.emptyGlobs.push({ at, pattern });

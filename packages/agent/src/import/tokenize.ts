@@ -29,8 +29,18 @@ function readEscape(text: string, i: number): { char: string; next: number } {
 
 const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
 
+export interface TokenizeOptions {
+  /**
+   * False for `include` lines: keepalived finds includes before it looks at braces, so
+   * `include conf.d/{a,b}.conf` is a brace *pattern*, not a block.
+   */
+  readonly braces?: boolean;
+}
+
 /** The words of one line. An unterminated quote runs to the end of the line, as in keepalived. */
-export function tokenizeLine(text: string): Token[] {
+export function tokenizeLine(text: string, options: TokenizeOptions = {}): Token[] {
+  const braces = options.braces ?? true;
+  const isBrace = (c: string) => braces && (c === '{' || c === '}');
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
@@ -40,7 +50,7 @@ export function tokenizeLine(text: string): Token[] {
       continue;
     }
     if (c === '#' || c === '!') break;
-    if (c === '{' || c === '}') {
+    if (isBrace(c)) {
       tokens.push({ text: c, quoted: false });
       i++;
       continue;
@@ -49,7 +59,7 @@ export function tokenizeLine(text: string): Token[] {
     let quoted = false;
     while (i < text.length) {
       const d = text[i] ?? '';
-      if (isSpace(d) || d === '{' || d === '}' || d === '#' || d === '!') {
+      if (isSpace(d) || isBrace(d) || d === '#' || d === '!') {
         // `${NAME}` is keepalived parameter substitution, not a block: keep it in the word.
         if (d === '{' && word.endsWith('$')) {
           const close = text.indexOf('}', i);
