@@ -13,3 +13,4 @@ export { evaluateTracking, type TrackedState, type TrackingResult } from './trac
 export { ScriptCheck } from './track/script-check.js';
 export { Notifier } from './notify/notifier.js';
 export { runCommand, type CommandOutcome } from './process/run-command.js';
+export * from './import/index.js';

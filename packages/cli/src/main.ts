@@ -5,6 +5,7 @@ import { registerRun } from './commands/run.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerReload } from './commands/reload.js';
+import { registerImportKeepalived } from './commands/import-keepalived.js';
 
 const program = new Command('keepvip')
   .description('VRRP daemon (RFC 3768 / RFC 5798) holding virtual IPs for bare-metal Kubernetes')
@@ -14,5 +15,6 @@ registerRun(program);
 registerStatus(program);
 registerValidate(program);
 registerReload(program);
+registerImportKeepalived(program);
 
 await program.parseAsync(process.argv);
