@@ -12,6 +12,9 @@ import { createLogger, type Logger } from './logging.js';
 import { Notifier } from './notify/notifier.js';
 import { monotonicClock, type AdvertChannel, type Clock, type DataPlane } from './ports.js';
 import { InstanceTracker } from './track/instance-tracker.js';
+import { ObservabilityServer } from './observe/http-server.js';
+import { createMetricsRegistry } from './observe/metrics.js';
+import type { DaemonSnapshot, InstanceSnapshot } from './observe/snapshot.js';
 import { SyncGroups } from './sync-groups.js';
 
 export class ConfigError extends Error {
@@ -49,6 +52,7 @@ export interface DaemonOptions {
 
 interface ChannelEntry {
   readonly channel: AdvertChannel;
+  readonly family: 4 | 6;
   /** Instances on this interface and family, by VRID. */
   readonly byVrid: Map<number, InstanceRunner>;
 }
@@ -60,7 +64,11 @@ export class Daemon {
   private log: Logger;
   private readonly clock: Clock;
   private readonly runners = new Map<string, InstanceRunner>();
-  private readonly extras = new Map<string, { tracker: InstanceTracker; notifier: Notifier; unsubscribeLink: () => void }>();
+  private readonly extras = new Map<
+    string,
+    { tracker: InstanceTracker; notifier: Notifier; unsubscribeLink: () => void; scriptResults: Map<string, Map<string, number>> }
+  >();
+  private observability: ObservabilityServer | undefined;
   private readonly channels = new Map<string, ChannelEntry>();
   private readonly links: LinkRegistry;
   private syncGroups = new SyncGroups([], () => undefined, () => undefined);
@@ -96,6 +104,12 @@ export class Daemon {
       reload: () => this.reload(),
     });
     await this.control.start();
+    const listen = config.global.metrics?.listen;
+    if (listen !== undefined) {
+      this.observability = new ObservabilityServer(this.snapshot(), createMetricsRegistry(this.snapshot()));
+      const bound = await this.observability.start(listen);
+      this.log.info(`metrics and health on http://${listen} (/metrics, /healthz)`, bound);
+    }
     this.reconcileTimer = setInterval(() => void this.reconcile(), config.global.reconcileInterval);
     this.reconcileTimer.unref();
     this.log.info(`keepvip running ${config.instances.length} instance(s)`, { instances: config.instances.map((i) => i.name) });
@@ -158,6 +172,7 @@ export class Daemon {
     for (const entry of this.channels.values()) entry.channel.close();
     this.channels.clear();
     await this.control?.stop();
+    await this.observability?.stop();
     await this.options.dataPlane.close();
     this.log.info('keepvip stopped');
   }
@@ -182,8 +197,15 @@ export class Daemon {
         void this.reconcileSoon();
       },
     });
+    const scriptResults = new Map<string, Map<string, number>>();
     const tracker = new InstanceTracker({
       spec,
+      onScriptResult: (script, outcome) => {
+        const result = outcome.kind === 'exited' && outcome.code === 0 ? 'ok' : outcome.kind === 'timed_out' ? 'timed_out' : 'failed';
+        const byResult = scriptResults.get(script) ?? new Map<string, number>();
+        byResult.set(result, (byResult.get(result) ?? 0) + 1);
+        scriptResults.set(script, byResult);
+      },
       subscribeLink: (ifname, listener) => this.links.subscribe(ifname, listener),
       log,
       onChange: (result) => {
@@ -198,7 +220,7 @@ export class Daemon {
       runner.setLink(up);
       this.syncGroups.faultsChanged(spec.name);
     });
-    this.extras.set(spec.name, { tracker, notifier, unsubscribeLink });
+    this.extras.set(spec.name, { tracker, notifier, unsubscribeLink, scriptResults });
     await tracker.start();
     this.syncGroups.refresh();
     runner.start();
@@ -215,6 +237,32 @@ export class Daemon {
     this.channels.get(channelKey(runner.spec.interface, runner.spec.family))?.byVrid.delete(runner.spec.vrid);
     await runner.stop();
     await extras?.notifier.settled();
+  }
+
+  /** The daemon as metrics and health checks read it. */
+  snapshot(): DaemonSnapshot {
+    return {
+      instances: () =>
+        [...this.runners.values()].map((r): InstanceSnapshot => {
+          const extras = this.extras.get(r.name);
+          return {
+            name: r.name,
+            interface: r.spec.interface,
+            vrid: r.spec.vrid,
+            family: r.spec.family,
+            state: r.state,
+            effectivePriority: r.instance.effectivePriority,
+            vips: r.spec.vips.map((v) => v.cidr),
+            counters: r.counters,
+            notifyRuns: extras?.notifier.runs ?? 0,
+            notifyFailures: extras?.notifier.failures ?? 0,
+            scriptResults: extras?.scriptResults ?? new Map(),
+          };
+        }),
+      channels: () => [...this.channels.entries()].map(([key, e]) => ({ interface: key.split('/')[0] ?? key, family: e.family, dropped: e.channel.dropped() })),
+      announceCounters: () => this.options.dataPlane.announceCounters(),
+      heldAddresses: (ifname) => this.options.dataPlane.vips(ifname).list(),
+    };
   }
 
   private makeSyncGroups(config: ResolvedConfig): SyncGroups {
@@ -241,7 +289,7 @@ export class Daemon {
       },
       onError: (message) => this.log.error(`VRRP socket on ${ifname} (IPv${family}): ${message}`, { iface: ifname }),
     });
-    const entry = { channel, byVrid };
+    const entry = { channel, family, byVrid };
     this.channels.set(key, entry);
     return entry;
   }

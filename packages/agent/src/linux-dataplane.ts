@@ -8,6 +8,8 @@ import type { AnnouncePolicy, AnnouncerPort, DataPlane, VipPort } from './ports.
 export function createLinuxDataPlane(): DataPlane {
   const managers = new Map<string, AddressManager>();
   const announcers = new Map<string, Promise<NeighborAnnouncer>>();
+  /** Opened announcers by interface, for their counters. */
+  const opened = new Map<string, Set<NeighborAnnouncer>>();
   const watchers = new Set<LinkWatcher>();
 
   const manager = (ifname: string): AddressManager => {
@@ -66,6 +68,9 @@ export function createLinuxDataPlane(): DataPlane {
         opening.catch(() => announcers.delete(key));
       }
       const announcer = await opening;
+      const set = opened.get(ifname) ?? new Set<NeighborAnnouncer>();
+      set.add(announcer);
+      opened.set(ifname, set);
       return {
         announce: (setId, addresses) => announcer.announce(setId, addresses),
         cancel: (setId) => announcer.cancel(setId),
@@ -84,11 +89,25 @@ export function createLinuxDataPlane(): DataPlane {
       };
     },
 
+    announceCounters() {
+      return [...opened].map(([ifname, set]) => {
+        const sum = { ifname, arpSent: 0, naSent: 0, sendErrors: 0 };
+        for (const a of set) {
+          const c = a.counters();
+          sum.arpSent += c.arpSent;
+          sum.naSent += c.naSent;
+          sum.sendErrors += c.sendErrors;
+        }
+        return sum;
+      });
+    },
+
     async close() {
       for (const w of watchers) w.stop();
       watchers.clear();
       for (const opening of announcers.values()) (await opening.catch(() => undefined))?.close();
       announcers.clear();
+      opened.clear();
       for (const m of managers.values()) m.close();
       managers.clear();
     },

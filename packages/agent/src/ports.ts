@@ -79,5 +79,7 @@ export interface DataPlane {
   announcer(ifname: string, policy: AnnouncePolicy): Promise<AnnouncerPort>;
   /** Calls `onChange` with the carrier state now and on every change; returns a stop function. */
   watchLink(ifname: string, onChange: (up: boolean) => void): Promise<() => void>;
+  /** Frames sent by the announcers, per interface (summed over their policies). */
+  announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
   close(): Promise<void>;
 }

@@ -1,0 +1,100 @@
+/**
+ * Prometheus metrics, computed when scraped from the counters the daemon already keeps:
+ * nothing is added to the advert path. Names follow FRR's VRRP counters.
+ */
+import client from 'prom-client';
+import type { DaemonSnapshot } from './snapshot.js';
+
+const STATES = ['Initialize', 'Backup', 'Master', 'Fault'] as const;
+
+export function createMetricsRegistry(daemon: DaemonSnapshot): client.Registry {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'keepvip_' });
+  const labels = ['instance', 'interface', 'vrid'] as const;
+  const base = (i: { name: string; interface: string; vrid: number }) => ({ instance: i.name, interface: i.interface, vrid: String(i.vrid) });
+
+  /** A counter whose values are copied from the daemon at scrape time. */
+  const mirrored = (name: string, help: string, extra: readonly string[], fill: (set: (l: Record<string, string>, v: number) => void) => void) =>
+    new client.Counter({
+      name,
+      help,
+      labelNames: [...labels, ...extra],
+      registers: [registry],
+      collect() {
+        this.reset();
+        fill((l, v) => this.inc(l, v));
+      },
+    });
+
+  new client.Gauge({
+    name: 'keepvip_instance_state',
+    help: 'VRRP state of the instance: 1 for the current state, 0 for the others',
+    labelNames: [...labels, 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const i of daemon.instances()) for (const s of STATES) this.set({ ...base(i), state: s }, i.state === s ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'keepvip_instance_effective_priority',
+    help: 'Priority after tracking weights',
+    labelNames: labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const i of daemon.instances()) this.set(base(i), i.effectivePriority);
+    },
+  });
+  mirrored('keepvip_transitions_total', 'State transitions', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.transitions);
+  });
+  mirrored('keepvip_adverts_sent_total', 'Advertisements sent', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.advertsSent);
+  });
+  mirrored('keepvip_adverts_received_total', 'Advertisements received and decoded for this instance', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.advertsReceived);
+  });
+  mirrored('keepvip_advert_send_errors_total', 'Advertisements the kernel refused to send', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.sendErrors);
+  });
+  mirrored('keepvip_adverts_dropped_total', 'Advertisements dropped, by reason (decode errors and configuration checks)', ['reason'], (set) => {
+    for (const i of daemon.instances()) for (const [reason, n] of i.counters.advertsDropped) set({ ...base(i), reason }, n);
+  });
+  mirrored('keepvip_master_down_timer_expiries_total', 'Master_Down_Timer expiries', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.masterDownTimerExpiries);
+  });
+  mirrored('keepvip_notify_runs_total', 'Notify hooks started', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.notifyRuns);
+  });
+  mirrored('keepvip_notify_failures_total', 'Notify hooks that failed or timed out', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.notifyFailures);
+  });
+  mirrored('keepvip_track_script_results_total', 'Track script runs, by result', ['script', 'result'], (set) => {
+    for (const i of daemon.instances()) for (const [script, results] of i.scriptResults) for (const [result, n] of results) set({ ...base(i), script, result }, n);
+  });
+  new client.Counter({
+    name: 'keepvip_socket_adverts_dropped_total',
+    help: 'Packets dropped by the VRRP socket before any instance saw them, by reason (TTL, own packet, ...)',
+    labelNames: ['interface', 'family', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of daemon.channels()) for (const [reason, n] of Object.entries(c.dropped)) this.inc({ interface: c.interface, family: `IPv${c.family}`, reason }, n);
+    },
+  });
+  new client.Counter({
+    name: 'keepvip_announcements_sent_total',
+    help: 'Gratuitous ARPs and unsolicited neighbour advertisements sent',
+    labelNames: ['interface', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const a of daemon.announceCounters()) {
+        this.inc({ interface: a.ifname, kind: 'arp' }, a.arpSent);
+        this.inc({ interface: a.ifname, kind: 'na' }, a.naSent);
+      }
+    },
+  });
+  return registry;
+}
