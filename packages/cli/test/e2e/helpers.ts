@@ -75,3 +75,19 @@ export function stateOf(lab: Lab, daemon: RunningDaemon): string | undefined {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits for one live holder that stays the same for `stableMs` (not a passing moment). */
+export async function stableHolder(lab: Lab, vip: string, live: LiveSet, stableMs: number, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const holder = await oneHolder(lab, vip, live, Math.max(1, deadline - Date.now()));
+    const since = Date.now();
+    while (Date.now() - since < stableMs) {
+      await sleep(50);
+      const now = liveHolders(lab, vip, live);
+      if (now.length !== 1 || now[0] !== holder) break;
+    }
+    if (Date.now() - since >= stableMs) return holder;
+    if (Date.now() > deadline) throw new Error(`no stable holder of ${vip} within ${timeoutMs} ms`);
+  }
+}
