@@ -8,7 +8,7 @@ import { requireLabPrerequisites } from './helpers/prerequisites.js';
 
 jest.setTimeout(30_000);
 
-type Step = { op: 'add' | 'remove' | 'list' | 'reconcile' | 'purge'; vip?: string; desired?: string[] };
+type Step = { op: 'add' | 'remove' | 'list' | 'reconcile' | 'purge' | 'concurrent'; vip?: string; desired?: string[]; vips?: string[] };
 
 describe('AddressManager end to end', () => {
   const lab = new Lab();
@@ -47,6 +47,14 @@ describe('AddressManager end to end', () => {
     expect(ip).toMatch(/inet 10\.212\.0\.100\/24 .*eth0:kv/);
     expect(ip).toMatch(/inet6 2001:db8:212::100\/64 scope global nodad/);
     expect(ip).not.toMatch(/tentative/);
+  });
+
+  test('many concurrent adds and removes through one manager all succeed (one netlink dump at a time)', async () => {
+    const vips = Array.from({ length: 60 }, (_, i) => `10.213.${i}.1/32`);
+    const before = await steps([{ op: 'list' }]);
+    const [r] = await steps([{ op: 'concurrent', vips }]);
+    expect((r?.['result'] as { added: string[] }).added).toEqual(expect.arrayContaining(vips));
+    expect((r?.['result'] as { after: string[] }).after).toEqual(before[0]?.['result']);
   });
 
   test('reconcile adds missing, removes extra tagged, and leaves the untagged address alone', async () => {

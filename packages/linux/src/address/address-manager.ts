@@ -40,6 +40,11 @@ export class AddressManager {
   readonly #proto: number;
   readonly #rtnl: RtNetlinkSocket;
   #closed = false;
+  /**
+   * Operations run one at a time: the kernel answers one dump at a time per netlink socket
+   * (a second concurrent dump fails with EBUSY), and instances change addresses concurrently.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: AddressManagerOptions) {
     this.ifname = options.ifname;
@@ -51,8 +56,11 @@ export class AddressManager {
    * Adds a VIP tagged as ours. IPv6 VIPs skip DAD (IFA_F_NODAD) so they work at once.
    * Resolves 'exists' if the kernel already held the address (ours or not: EEXIST).
    */
-  async add(input: VipInput): Promise<'added' | 'exists'> {
-    const vip = toVip(input);
+  add(input: VipInput): Promise<'added' | 'exists'> {
+    return this.#serial(() => this.#add(toVip(input)));
+  }
+
+  async #add(vip: Vip): Promise<'added' | 'exists'> {
     const ifindex = await this.#ifindex();
     const attrs: rt.AddressAttrs = {
       local: Buffer.from(ipToBytes(vip.address)),
@@ -84,15 +92,22 @@ export class AddressManager {
   }
 
   /** Removes a VIP if, and only if, it is on the interface and tagged as ours. */
-  async remove(input: VipInput): Promise<void> {
-    const vip = toVip(input);
-    const ours = await this.list();
+  remove(input: VipInput): Promise<void> {
+    return this.#serial(() => this.#remove(toVip(input)));
+  }
+
+  async #remove(vip: Vip): Promise<void> {
+    const ours = await this.#list();
     if (!ours.some((v) => vipKey(v) === vipKey(vip))) return;
     await this.#delete(vip, await this.#ifindex());
   }
 
   /** Our addresses on the interface, as the kernel holds them now. */
-  async list(): Promise<Vip[]> {
+  list(): Promise<Vip[]> {
+    return this.#serial(() => this.#list());
+  }
+
+  async #list(): Promise<Vip[]> {
     const ifindex = await this.#ifindex();
     const out: Vip[] = [];
     for (const a of await dumpAddresses(this.#rtnl, ifindex)) {
@@ -103,16 +118,20 @@ export class AddressManager {
   }
 
   /** Adds the missing VIPs and removes our extra ones; returns what changed. */
-  async reconcile(desired: readonly VipInput[]): Promise<ReconcileReport> {
+  reconcile(desired: readonly VipInput[]): Promise<ReconcileReport> {
     const want = new Map(desired.map(toVip).map((v) => [vipKey(v), v]));
-    const have = new Map((await this.list()).map((v) => [vipKey(v), v]));
+    return this.#serial(() => this.#reconcile(want));
+  }
+
+  async #reconcile(want: ReadonlyMap<string, Vip>): Promise<ReconcileReport> {
+    const have = new Map((await this.#list()).map((v) => [vipKey(v), v]));
     const removed = [...have.values()].filter((v) => !want.has(vipKey(v)));
     const missing = [...want.values()].filter((v) => !have.has(vipKey(v)));
     const ifindex = await this.#ifindex();
     const added: Vip[] = [];
     const present: Vip[] = [];
     // Additions first: a VIP that only changes prefix is never absent for a moment longer than needed.
-    for (const v of missing) ((await this.add(v)) === 'added' ? added : present).push(v);
+    for (const v of missing) ((await this.#add(v)) === 'added' ? added : present).push(v);
     for (const v of removed) await this.#delete(v, ifindex);
     return { added, present, removed };
   }
@@ -120,6 +139,13 @@ export class AddressManager {
   /** At start-up: removes every address of ours left behind by an earlier run (e.g. after SIGKILL). */
   async purgeStale(): Promise<readonly Vip[]> {
     return (await this.reconcile([])).removed;
+  }
+
+  /** Runs `op` after every operation queued before it, whatever their outcome. */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op, op);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   close(): void {

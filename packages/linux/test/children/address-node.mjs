@@ -1,5 +1,5 @@
 // Runs AddressManager operations inside a namespace and prints each result as JSON.
-// Config: { ifname, proto?, ops: [{ op: 'add'|'remove'|'list'|'reconcile'|'purge', vip?, desired? }] }
+// Config: { ifname, proto?, ops: [{ op: 'add'|'remove'|'list'|'reconcile'|'purge'|'concurrent', vip?, desired?, vips? }] }
 import { AddressManager } from '../../dist/index.js';
 
 const c = JSON.parse(process.argv[2]);
@@ -17,6 +17,13 @@ try {
       const r = await m.reconcile(step.desired);
       result = { added: r.added.map(key).sort(), present: r.present.map(key).sort(), removed: r.removed.map(key).sort() };
     } else if (step.op === 'purge') result = (await m.purgeStale()).map(key).sort();
+    else if (step.op === 'concurrent') {
+      // Many instances change addresses at once through one manager (one netlink socket).
+      await Promise.all(step.vips.map((v) => m.add(v)));
+      const added = (await m.list()).map(key).sort();
+      await Promise.all(step.vips.map((v) => m.remove(v)));
+      result = { added, after: (await m.list()).map(key).sort() };
+    }
     out({ event: 'result', op: step.op, result, ms: Number(process.hrtime.bigint() - t0) / 1e6 });
   }
 } catch (e) {
