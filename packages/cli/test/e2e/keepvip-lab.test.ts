@@ -106,4 +106,23 @@ describe('keepvip in the namespace lab', () => {
     await waitFor('node1 to rejoin as Backup', () => stateOf(lab!, restarted) === 'Backup', 5_000);
     expect(lab.holders(VIP)).toEqual(['node2']);
   });
+
+  it('IPv6: elects over ff02::12, and a crash moves the VIP and the client’s neighbour entry (unsolicited NA)', async () => {
+    lab = Lab.create({ nodes: 2 });
+    const live = new LiveSet();
+    const VIP6 = 'fd99:0::100';
+    const v6: VrrpGroup = { vrid: 61, version: 3, advertIntervalMs: 100, vips: ['fd99::100/64'] };
+    const a = startKeepvip(lab, lab.node(0), { priority: 150, group: v6 });
+    const b = startKeepvip(lab, lab.node(1), { priority: 100, group: v6 });
+    await waitFor('node1 Master and node2 Backup', () => stateOf(lab!, a) === 'Master' && stateOf(lab!, b) === 'Backup', 10_000);
+    expect(keepvipStatus(lab, b)?.instances[0]?.master).toMatch(/^fe80::/);
+    expect(await oneHolder(lab, 'fd99::100', live, 5_000, 'node1')).toBe('node1');
+    // The client learns node1's MAC for the VIP, then the NA after the crash must replace it.
+    expect(lab.exec(lab.client.ns, ['ping', '-6', '-c', '1', '-W', '1', VIP6]).code).toBe(0);
+    expect(lab.neighbourMac(lab.client.ns, 'fd99::100')).toBe(a.node.mac);
+    crash(lab, a, live);
+    await oneHolder(lab, 'fd99::100', live, 5_000, 'node2');
+    await waitFor('the client to learn node2’s MAC from the unsolicited NA', () => lab!.neighbourMac(lab!.client.ns, 'fd99::100') === b.node.mac, 3_000);
+  });
 });
+
