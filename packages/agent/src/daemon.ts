@@ -97,6 +97,8 @@ export class Daemon {
     const purged: string[] = [];
     for (const ifname of ifnames) purged.push(...(await this.options.dataPlane.vips(ifname).reconcile([])).removed);
     if (purged.length > 0) this.log.warn(`removed stale VIPs left by an earlier run: ${purged.join(', ')}`, { purged });
+    // Accept_Mode: start from an empty filter (a killed daemon may have left addresses blocked).
+    await this.options.dataPlane.acceptFilter.reset();
     this.syncGroups = this.makeSyncGroups(config);
     for (const spec of config.instances) await this.addInstance(spec);
     this.control = new ControlServer(this.options.statusSocket ?? config.global.statusSocket, {
@@ -173,6 +175,7 @@ export class Daemon {
     this.channels.clear();
     await this.control?.stop();
     await this.observability?.stop();
+    await this.options.dataPlane.acceptFilter.remove().catch((error: unknown) => this.log.warn(`could not remove the Accept_Mode filter: ${String(error)}`));
     await this.options.dataPlane.close();
     this.log.info('keepvip stopped');
   }
@@ -186,6 +189,7 @@ export class Daemon {
       spec,
       sender: entry.channel,
       vips: dataPlane.vips(spec.interface),
+      acceptFilter: dataPlane.acceptFilter,
       announcer: await dataPlane.announcer(spec.interface, announcePolicy(spec)),
       reannouncer: await dataPlane.announcer(spec.interface, reassertPolicy(spec)),
       clock: this.clock,

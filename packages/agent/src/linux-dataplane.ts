@@ -2,7 +2,7 @@
  * The real data plane: the agent's ports over @keepvip/linux. The only file of the agent
  * that imports it.
  */
-import { AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, vipKey } from '@keepvip/linux';
+import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, vipKey } from '@keepvip/linux';
 import type { AnnouncePolicy, AnnouncerPort, DataPlane, VipPort } from './ports.js';
 
 export function createLinuxDataPlane(): DataPlane {
@@ -22,6 +22,8 @@ export function createLinuxDataPlane(): DataPlane {
   };
 
   return {
+    acceptFilter: new AcceptFilter(),
+
     async openChannel({ ifname, family, onPacket, onError }) {
       const socket = await AdvertSocket.open({ ifname, family });
       socket.on('advert', (p) => onPacket({ src: p.src, dst: p.dst, payload: p.payload }));

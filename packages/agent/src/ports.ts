@@ -65,6 +65,12 @@ export interface AdvertChannel extends AdvertSender {
   close(): void;
 }
 
+/** RFC 5798 Accept_Mode off: packets addressed to these VIPs are dropped. */
+export interface AcceptFilterPort {
+  block(cidrs: readonly string[]): Promise<void>;
+  unblock(cidrs: readonly string[]): Promise<void>;
+}
+
 /** The whole data plane the daemon needs; the Linux adapter is the real one. */
 export interface DataPlane {
   openChannel(options: {
@@ -79,6 +85,8 @@ export interface DataPlane {
   announcer(ifname: string, policy: AnnouncePolicy): Promise<AnnouncerPort>;
   /** Calls `onChange` with the carrier state now and on every change; returns a stop function. */
   watchLink(ifname: string, onChange: (up: boolean) => void): Promise<() => void>;
+  /** The host's Accept_Mode filter; `reset` clears what an earlier run left, `remove` at exit. */
+  readonly acceptFilter: AcceptFilterPort & { reset(): Promise<void>; remove(): Promise<void> };
   /** Frames sent by the announcers, per interface (summed over their policies). */
   announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
   close(): Promise<void>;

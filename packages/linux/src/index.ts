@@ -46,3 +46,5 @@ export { buildUnsolicitedNeighborAdvert, NA_FRAME_LENGTH } from './frames/neighb
 export { internetChecksum } from './frames/checksum.js';
 
 export { LinkWatcher, type LinkState, type LinkWatcherEvents, type LinkWatcherOptions } from './link/link-watcher.js';
+
+export { AcceptFilter, NftError, type AcceptFilterOptions } from './nft/accept-filter.js';

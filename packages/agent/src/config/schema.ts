@@ -108,7 +108,11 @@ export const instanceSchema = z.strictObject({
   advertInterval: duration.default(1000),
   preempt: z.boolean().default(true),
   preemptDelay: duration.default(0),
-  acceptMode: z.boolean().default(false),
+  /**
+   * RFC 5798 Accept_Mode. On by default, as keepalived behaves outside strict mode and as a
+   * VIP serving traffic (an ingress) needs; off drops packets to the VIPs unless owner.
+   */
+  acceptMode: z.boolean().default(true),
   downTimerAdverts: integer(3, 60).default(3),
   reassertOnLowerPriority: z.boolean().default(true),
   vips: z.array(vip).min(1, { error: 'needs at least one address' }),

@@ -19,7 +19,7 @@ import {
 } from '@keepvip/vrrp';
 import type { ResolvedInstance } from '../config/validate.js';
 import { RateLimitedLog, type Logger } from '../logging.js';
-import type { AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, VipPort } from '../ports.js';
+import type { AcceptFilterPort, AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, VipPort } from '../ports.js';
 import { countDrop, newCounters, type InstanceCounters } from './counters.js';
 
 export const VRRP_GROUP = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
@@ -49,6 +49,7 @@ export interface InstanceDeps {
   readonly spec: ResolvedInstance;
   readonly sender: AdvertSender;
   readonly vips: VipPort;
+  readonly acceptFilter: AcceptFilterPort;
   /** Announces a takeover with the instance's policy. */
   readonly announcer: AnnouncerPort;
   /** A single burst, for re-asserting against a lower-priority Master (no delay, no refresh). */
@@ -205,11 +206,14 @@ export class InstanceRunner {
         return;
       case 'AddVips':
         this.addressOp('add', () => this.deps.vips.add(action.vips));
+        // RFC 5798 §6.4.3: only the owner, or a Master in Accept_Mode, takes the VIPs' traffic.
+        if (!action.acceptMode && this.deps.spec.priority !== 255) this.addressOp('block', () => this.deps.acceptFilter.block(action.vips));
         return;
       case 'RemoveVips':
         this.deps.announcer.cancel(this.name);
         this.deps.reannouncer.cancel(this.name);
         this.addressOp('remove', () => this.deps.vips.remove(action.vips));
+        if (!this.deps.spec.acceptMode && this.deps.spec.priority !== 255) this.addressOp('unblock', () => this.deps.acceptFilter.unblock(action.vips));
         return;
       case 'AnnounceVips': {
         const addresses = this.deps.spec.vips.map((v) => v.address);
@@ -256,9 +260,9 @@ export class InstanceRunner {
     }
   }
 
-  private addressOp(what: 'add' | 'remove', op: () => Promise<void>): void {
+  private addressOp(what: 'add' | 'remove' | 'block' | 'unblock', op: () => Promise<void>): void {
     this.addressOps = this.addressOps.then(op).catch((error: unknown) => {
-      this.log('error', `could not ${what} VIPs: ${error instanceof Error ? error.message : String(error)}`, { op: what });
+      this.log('error', `could not ${what} VIPs${what === 'block' || what === 'unblock' ? ' (Accept_Mode filter)' : ''}: ${error instanceof Error ? error.message : String(error)}`, { op: what });
     });
   }
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEEPVIP_CLI, startKeepvip, type RunningDaemon } from '../../../../scripts/lab/daemons.ts';
-import { Lab, LiveSet, oneHolder, sleep, stateOf, waitFor, keepvipStatus } from './helpers.js';
+import { exited, Lab, LiveSet, oneHolder, signalDaemon, sleep, stateOf, waitFor, keepvipStatus } from './helpers.js';
 
 const VIP = '10.99.0.100';
 let lab: Lab | undefined;
@@ -178,4 +178,25 @@ describe('operations in the namespace lab', () => {
       watcher.kill('SIGKILL');
     }
   });
+
+  it('Accept_Mode off drops traffic to the VIP (ARP still answered); on, the default, accepts it; the filter goes at exit', async () => {
+    lab = Lab.create({ nodes: 1 });
+    const node = lab.node(0);
+    const d = startKeepvip(lab, node, {
+      configText: configText(lab, 'node1', [
+        { name: 'strict', vrid: 1, priority: 120, vip: '10.99.0.101', extra: ['acceptMode: false'] },
+        { name: 'open', vrid: 2, priority: 120, vip: '10.99.0.102' },
+      ]),
+    });
+    await waitFor('both Master', () => keepvipStatus(lab!, d)?.instances.every((i) => i.state === 'Master') === true, 10_000);
+    const ping = (vip: string) => lab!.exec(lab!.client.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '1', vip]).code;
+    expect(ping('10.99.0.102')).toBe(0);
+    expect(ping('10.99.0.101')).not.toBe(0);
+    expect(lab.neighbourMac(lab.client.ns, '10.99.0.101')).toBe(node.mac);
+    expect(lab.exec(node.ns, ['nft', 'list', 'set', 'inet', 'keepvip', 'noaccept4']).stdout).toContain('10.99.0.101');
+    signalDaemon(d, 'SIGTERM');
+    expect(await exited(d)).toBe(0);
+    expect(lab.exec(node.ns, ['nft', 'list', 'tables']).stdout).not.toContain('keepvip');
+  });
 });
+
