@@ -198,15 +198,7 @@ export class Simulation {
 
   /** Processes everything scheduled up to and including `untilMs`, then sets the clock there. */
   runUntil(untilMs: number): void {
-    for (;;) {
-      const next = this.queue.peekTime();
-      if (next === undefined || next > untilMs) break;
-      const entry = this.queue.pop();
-      if (entry === undefined) break;
-      this.clock = entry.at;
-      this.dispatch(entry.value);
-    }
-    this.clock = Math.max(this.clock, untilMs);
+    this.advance(untilMs, () => false);
   }
 
   runFor(durationMs: number): void {
@@ -215,8 +207,12 @@ export class Simulation {
 
   /** Runs until `predicate` holds after some event, or `limitMs` passes; returns the time or null. */
   runUntilTrue(predicate: () => boolean, limitMs: number): number | null {
-    const deadline = this.clock + limitMs;
     if (predicate()) return this.clock;
+    return this.advance(this.clock + limitMs, predicate);
+  }
+
+  /** Dispatches events in time order up to `deadline`, stopping early when `stop` holds. */
+  private advance(deadline: number, stop: () => boolean): number | null {
     for (;;) {
       const next = this.queue.peekTime();
       if (next === undefined || next > deadline) break;
@@ -224,7 +220,7 @@ export class Simulation {
       if (entry === undefined) break;
       this.clock = entry.at;
       this.dispatch(entry.value);
-      if (predicate()) return this.clock;
+      if (stop()) return this.clock;
     }
     this.clock = Math.max(this.clock, deadline);
     return null;
