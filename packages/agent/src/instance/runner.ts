@@ -210,16 +210,21 @@ export class InstanceRunner {
         if (!action.acceptMode && this.deps.spec.priority !== 255) this.addressOp('block', () => this.deps.acceptFilter.block(action.vips));
         return;
       case 'RemoveVips':
-        this.deps.announcer.cancel(this.name);
-        this.deps.reannouncer.cancel(this.name);
-        this.addressOp('remove', () => this.deps.vips.remove(action.vips));
+        // In the queue, so an announcement queued before this is cancelled, not sent after.
+        this.addressOp('remove', async () => {
+          this.deps.announcer.cancel(this.name);
+          this.deps.reannouncer.cancel(this.name);
+          await this.deps.vips.remove(action.vips);
+        });
         if (!this.deps.spec.acceptMode && this.deps.spec.priority !== 255) this.addressOp('unblock', () => this.deps.acceptFilter.unblock(action.vips));
         return;
       case 'AnnounceVips': {
         const addresses = this.deps.spec.vips.map((v) => v.address);
         // A re-assertion is a one-off burst; the takeover's second burst and refresh keep running.
         const port = action.reason === 'reassert' ? this.deps.reannouncer : this.deps.announcer;
-        port.announce(this.name, addresses);
+        // After the queued address changes: neighbours sent here must find the VIP in place
+        // (keepalived's order too: advert, address, announcement).
+        this.addressOp('announce', async () => port.announce(this.name, addresses));
         return;
       }
       case 'ArmTimer': {
@@ -260,7 +265,7 @@ export class InstanceRunner {
     }
   }
 
-  private addressOp(what: 'add' | 'remove' | 'block' | 'unblock', op: () => Promise<void>): void {
+  private addressOp(what: 'add' | 'remove' | 'block' | 'unblock' | 'announce', op: () => Promise<void>): void {
     this.addressOps = this.addressOps.then(op).catch((error: unknown) => {
       this.log('error', `could not ${what} VIPs${what === 'block' || what === 'unblock' ? ' (Accept_Mode filter)' : ''}: ${error instanceof Error ? error.message : String(error)}`, { op: what });
     });
