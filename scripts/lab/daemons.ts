@@ -119,15 +119,24 @@ export function startKeepalived(lab: Lab, node: LabNode, priority: number, group
   return { kind: 'keepalived', node, process: child, logFile, pids };
 }
 
-/** Sends a signal to every PID of the daemon; SIGKILL is a crash. */
+/**
+ * Sends a signal to every PID of the daemon; SIGKILL is a crash. For SIGKILL every process is
+ * frozen first: keepalived's VRRP child asks for SIGTERM when its parent dies, and would
+ * otherwise turn a crash into a graceful priority-0 handover.
+ */
 export function signalDaemon(daemon: RunningDaemon, signal: NodeJS.Signals): void {
-  for (const pid of daemon.pids()) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Already gone.
+  const pids = daemon.pids();
+  const send = (sig: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // Already gone.
+      }
     }
-  }
+  };
+  if (signal === 'SIGKILL') send('SIGSTOP');
+  send(signal);
 }
 
 export function exited(daemon: RunningDaemon): Promise<number | null> {
