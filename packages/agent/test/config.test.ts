@@ -86,6 +86,19 @@ syncGroups:
     expect(result.ok).toBe(true);
   });
 
+  it('the checksum-without-pseudo-header interop option is for VRRPv3 over IPv4 only', () => {
+    const errors = errorsOf(`
+instances:
+  - { name: a, interface: eth0, vrid: 1, version: 2, v3ChecksumWithoutPseudoHeader: true, vips: [10.0.0.1] }
+  - { name: b, interface: eth0, vrid: 2, v3ChecksumWithoutPseudoHeader: true, vips: ["2001:db8::1"] }
+  - { name: c, interface: eth0, vrid: 3, v3ChecksumWithoutPseudoHeader: true, vips: [10.0.0.3] }
+`);
+    expect(errors).toEqual([
+      'instances[0].v3ChecksumWithoutPseudoHeader: applies to VRRPv3 only',
+      'instances[1].v3ChecksumWithoutPseudoHeader: applies to IPv4 only: over IPv6 the pseudo-header is always part of the checksum',
+    ]);
+  });
+
   it('warns that a v2 password is not security', () => {
     const result = validateConfig({ instances: [{ name: 'a', interface: 'eth0', vrid: 1, version: 2, auth: { type: 'password', password: 'secret' }, vips: ['10.0.0.1'] }] });
     expect(result.ok && result.warnings.map(formatIssue)).toEqual([

@@ -117,6 +117,11 @@ export const instanceSchema = z.strictObject({
   reassertOnLowerPriority: z.boolean().default(true),
   vips: z.array(vip).min(1, { error: 'needs at least one address' }),
   unicastPeers: z.array(address).default([]),
+  /**
+   * VRRPv3 over IPv4: checksum the VRRP message alone, without the pseudo-header, for peers
+   * that do so (RFC 5798 and keepalived include it). Off by default.
+   */
+  v3ChecksumWithoutPseudoHeader: z.boolean().default(false),
   auth: auth.optional(),
   announce,
   track: z

@@ -76,6 +76,12 @@ function crossCheck(config: KeepvipConfig): { instances: ResolvedInstance[]; err
         errors.push({ path: at('.advertInterval'), message: `${intervalMs} ms: VRRPv3 carries centiseconds, 10ms..40950ms in steps of 10ms` });
       }
       if (inst.auth !== undefined) errors.push({ path: at('.auth'), message: 'VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2' });
+      if (inst.v3ChecksumWithoutPseudoHeader && family === 6) {
+        errors.push({ path: at('.v3ChecksumWithoutPseudoHeader'), message: 'applies to IPv4 only: over IPv6 the pseudo-header is always part of the checksum' });
+      }
+    }
+    if (inst.v3ChecksumWithoutPseudoHeader && inst.version === 2) {
+      errors.push({ path: at('.v3ChecksumWithoutPseudoHeader'), message: 'applies to VRRPv3 only' });
     }
     if (inst.auth !== undefined && inst.version === 2) {
       warnings.push({ path: at('.auth'), message: 'VRRPv2 simple password travels in clear text: it prevents accidents, not attacks' });

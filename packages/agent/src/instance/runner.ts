@@ -9,6 +9,7 @@ import {
   emitAdvert,
   parseAdvert,
   step,
+  type AdvertContext,
   type InstanceConfig,
   type TimerName,
   type TransitionCause,
@@ -173,7 +174,7 @@ export class InstanceRunner {
 
   /** A VRRP payload that passed the IP-level checks, for this instance's VRID. */
   receive(packet: { src: string; dst: string; payload: Uint8Array }): void {
-    const parsed = parseAdvert(packet.payload, { family: this.deps.spec.family, src: packet.src, dst: packet.dst });
+    const parsed = parseAdvert(packet.payload, this.codecContext(packet.src, packet.dst));
     if (!parsed.ok) {
       this.dropped(parsed.error.code, packet.src);
       return;
@@ -265,6 +266,11 @@ export class InstanceRunner {
     }
   }
 
+  private codecContext(src: string, dst: string): AdvertContext {
+    const spec = this.deps.spec;
+    return { family: spec.family, src, dst, v3Ipv4ChecksumWithoutPseudoHeader: spec.v3ChecksumWithoutPseudoHeader };
+  }
+
   private addressOp(what: 'add' | 'remove' | 'block' | 'unblock' | 'announce', op: () => Promise<void>): void {
     this.addressOps = this.addressOps.then(op).catch((error: unknown) => {
       this.log('error', `could not ${what} VIPs${what === 'block' || what === 'unblock' ? ' (Accept_Mode filter)' : ''}: ${error instanceof Error ? error.message : String(error)}`, { op: what });
@@ -278,7 +284,7 @@ export class InstanceRunner {
     const destinations = spec.unicastPeers.length > 0 ? spec.unicastPeers : [VRRP_GROUP[spec.family]];
     for (const dst of destinations) {
       // The v3 checksum covers the pseudo-header, so each destination gets its own bytes.
-      const payload = emitAdvert(advert, { family: spec.family, src, dst });
+      const payload = emitAdvert(advert, this.codecContext(src, dst));
       const sending = this.deps.sender.send(payload, dst).then((outcome) => {
         if (outcome.ok) this.counters.advertsSent++;
         else {

@@ -3,6 +3,7 @@
  * handover, preemption, and recovery from SIGKILL.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { startKeepvip, type VrrpGroup } from '../../../../scripts/lab/daemons.ts';
 import { Prober } from '../../../../scripts/lab/prober.ts';
 import { crash, DualMasterWatch, exited, Lab, LiveSet, oneHolder, signalDaemon, sleep, stateOf, waitFor, keepvipStatus } from './helpers.js';
@@ -123,6 +124,35 @@ describe('keepvip in the namespace lab', () => {
     crash(lab, a, live);
     await oneHolder(lab, 'fd99::100', live, 5_000, 'node2');
     await waitFor('the client to learn node2’s MAC from the unsolicited NA', () => lab!.neighbourMac(lab!.client.ns, 'fd99::100') === b.node.mac, 3_000);
+  });
+
+  it('unicast peers: adverts go to the peer, not the group, and a crash still fails over', async () => {
+    lab = Lab.create({ nodes: 2 });
+    const live = new LiveSet();
+    const [n1, n2] = [lab.node(0), lab.node(1)];
+    const a = startKeepvip(lab, n1, { priority: 150, group: fast, extra: `    unicastPeers: [${n2.ipv4}]` });
+    const b = startKeepvip(lab, n2, { priority: 100, group: fast, extra: `    unicastPeers: [${n1.ipv4}]` });
+    await waitFor('node1 Master, node2 Backup', () => stateOf(lab!, a) === 'Master' && stateOf(lab!, b) === 'Backup', 10_000);
+    const seen = lab.exec(lab.switchNs, ['timeout', '2', 'tcpdump', '-l', '-n', '-c', '3', '-i', n1.switchPort, 'ip proto 112']).stdout;
+    expect(seen).toContain(`${n1.ipv4} > ${n2.ipv4}: VRRP`);
+    expect(seen).not.toContain('224.0.0.18');
+    crash(lab, a, live);
+    await oneHolder(lab, VIP, live, 5_000, 'node2');
+  });
+
+  it('v3ChecksumWithoutPseudoHeader changes the wire: mismatched peers drop each other (bad_checksum), matched ones elect', async () => {
+    lab = Lab.create({ nodes: 2 });
+    const option = '    v3ChecksumWithoutPseudoHeader: true';
+    const a = startKeepvip(lab, lab.node(0), { priority: 150, group: fast, extra: option });
+    const b = startKeepvip(lab, lab.node(1), { priority: 100, group: fast });
+    // Neither accepts the other's adverts: both end up Master (a split brain by configuration).
+    await waitFor('both Master', () => stateOf(lab!, a) === 'Master' && stateOf(lab!, b) === 'Master', 10_000);
+    await waitFor('the drops to be logged', () => readFileSync(b.logFile, 'utf8').includes('advert dropped: bad_checksum'), 5_000);
+    signalDaemon(b, 'SIGTERM');
+    await exited(b);
+    const c = startKeepvip(lab, lab.node(1), { priority: 100, group: fast, extra: option });
+    await waitFor('node2 Backup under node1', () => stateOf(lab!, c) === 'Backup' && keepvipStatus(lab!, c)?.instances[0]?.master === lab!.node(0).ipv4, 10_000);
+    expect(stateOf(lab, a)).toBe('Master');
   });
 });
 
