@@ -13,7 +13,6 @@ import { Notifier } from './notify/notifier.js';
 import { monotonicClock, type AdvertChannel, type Clock, type DataPlane } from './ports.js';
 import { InstanceTracker } from './track/instance-tracker.js';
 import { ObservabilityServer } from './observe/http-server.js';
-import { createMetricsRegistry } from './observe/metrics.js';
 import type { DaemonSnapshot, InstanceSnapshot } from './observe/snapshot.js';
 import { SyncGroups } from './sync-groups.js';
 
@@ -108,6 +107,8 @@ export class Daemon {
     await this.control.start();
     const listen = config.global.metrics?.listen;
     if (listen !== undefined) {
+      // prom-client costs ~20 MiB of memory: loaded only when metrics are asked for.
+      const { createMetricsRegistry } = await import('./observe/metrics.js');
       this.observability = new ObservabilityServer(this.snapshot(), createMetricsRegistry(this.snapshot()));
       const bound = await this.observability.start(listen);
       this.log.info(`metrics and health on http://${listen} (/metrics, /healthz)`, bound);

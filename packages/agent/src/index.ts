@@ -15,5 +15,4 @@ export { Notifier } from './notify/notifier.js';
 export { runCommand, type CommandOutcome } from './process/run-command.js';
 export * from './import/index.js';
 export { checkHealth, type HealthReport } from './observe/health.js';
-export { createMetricsRegistry } from './observe/metrics.js';
 export type { DaemonSnapshot, InstanceSnapshot } from './observe/snapshot.js';

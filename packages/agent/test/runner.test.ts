@@ -8,8 +8,9 @@ function spec(priority: number): ResolvedInstance {
   return r.config.instances[0] as ResolvedInstance;
 }
 
-function harness(priority: number) {
+function harness(priority: number, nowMs = 0) {
   const events: string[] = [];
+  const timers: number[] = [];
   let finishAdd: () => void = () => undefined;
   const runner = new InstanceRunner({
     spec: spec(priority),
@@ -29,10 +30,10 @@ function harness(priority: number) {
     acceptFilter: { block: async () => undefined, unblock: async () => undefined },
     announcer: { announce: () => void events.push('announce'), cancel: () => void events.push('cancel') },
     reannouncer: { announce: () => void events.push('reannounce'), cancel: () => undefined },
-    clock: { now: () => 0, setTimer: () => () => undefined },
+    clock: { now: () => nowMs, setTimer: (atMs) => (timers.push(atMs), () => undefined) },
     log: createLogger({ format: 'json', level: 'error' }),
   });
-  return { runner, events, finishAdd: () => finishAdd() };
+  return { runner, events, timers, finishAdd: () => finishAdd() };
 }
 
 describe('InstanceRunner', () => {
@@ -55,4 +56,19 @@ describe('InstanceRunner', () => {
     await h.runner.settled();
     expect(h.events.filter((e) => e !== 'advert')).toEqual(['address added', 'announce', 'cancel', 'address removed']);
   });
+
+  it('puts the adverts of instances started at different times on one grid of the interval', () => {
+    const early = harness(255, 37);
+    const late = harness(255, 480);
+    early.runner.start();
+    late.runner.start();
+    // 1 s interval: both next adverts at t = 1000 ms, not at 1037 and 1480.
+    expect(early.timers).toEqual([1000]);
+    expect(late.timers).toEqual([1000]);
+    // Never sooner than half an interval after now: one advert moves by at most that, once.
+    const edge = harness(255, 620);
+    edge.runner.start();
+    expect(edge.timers).toEqual([2000]);
+  });
 });
+

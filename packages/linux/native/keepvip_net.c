@@ -236,6 +236,8 @@ static napi_value kv_packet_send(napi_env env, napi_callback_info info) {
 
 /* ---------- AF_INET6 raw ---------- */
 
+#define KV_RCVBUF_BYTES (4 * 1024 * 1024)
+
 static int kv_setopt_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof(value));
 }
@@ -281,6 +283,12 @@ static napi_value kv_raw6_open(napi_env env, napi_callback_info info) {
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) {
     err = errno;
+  }
+  /* One advert per instance per interval arrives in a burst when many instances share the
+   * interval: 255 of them overflow the default receive buffer. FORCE needs CAP_NET_ADMIN,
+   * which the daemon has; without it the plain option is capped by rmem_max. */
+  if (err == 0 && kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, KV_RCVBUF_BYTES) < 0) {
+    kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUF, KV_RCVBUF_BYTES);
   }
   if (err == 0 && group != NULL) {
     struct ipv6_mreq mreq;

@@ -230,7 +230,8 @@ export class InstanceRunner {
       }
       case 'ArmTimer': {
         this.timers.get(action.timer)?.();
-        const cancel = this.deps.clock.setTimer(action.atMs, () => {
+        const atMs = action.timer === 'adverTimer' ? this.onAdvertGrid(action.atMs) : action.atMs;
+        const cancel = this.deps.clock.setTimer(atMs, () => {
           this.timers.delete(action.timer);
           if (action.timer === 'masterDownTimer') this.counters.masterDownTimerExpiries++;
           this.dispatch({ kind: action.timer === 'adverTimer' ? 'AdverTimerFired' : 'MasterDownTimerFired' });
@@ -264,6 +265,18 @@ export class InstanceRunner {
         this.log('debug', `event ${action.event} ignored in ${action.state}`);
         return;
     }
+  }
+
+  /**
+   * Adverts of all instances with the same interval leave together, on a grid of the process's
+   * clock: when this node dies, its Backups' Master_Down_Timers then run out together rather
+   * than spread over a whole interval (255 takeovers within a few ms of the first). Rounding
+   * moves an advert by at most half an interval, and also stops timers that fire a little
+   * early from drifting into too many adverts.
+   */
+  private onAdvertGrid(atMs: number): number {
+    const intervalMs = this.machine.config.advertIntervalCs * 10;
+    return Math.max(this.deps.clock.now() + intervalMs / 2, Math.round(atMs / intervalMs) * intervalMs);
   }
 
   private codecContext(src: string, dst: string): AdvertContext {

@@ -45,6 +45,8 @@ export class AddressManager {
    * (a second concurrent dump fails with EBUSY), and instances change addresses concurrently.
    */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Cleared when the kernel says the index is gone (the interface was recreated). */
+  #cachedIfindex: number | undefined;
 
   constructor(options: AddressManagerOptions) {
     this.ifname = options.ifname;
@@ -87,6 +89,7 @@ export class AddressManager {
       return 'added';
     } catch (cause) {
       if (errnoOf(cause) === 'EEXIST') return 'exists';
+      if (errnoOf(cause) === 'ENODEV') this.#cachedIfindex = undefined;
       throw new NetlinkError(errnoOf(cause) ?? 'EUNKNOWN', `adding ${vipKey(vip)} to ${this.ifname} failed`, { cause });
     }
   }
@@ -155,8 +158,10 @@ export class AddressManager {
   }
 
   /** Looked up on every call: an interface re-created under the same name gets a new index. */
+  /** Looked up once: a lookup per address change made 255 takeovers queue behind 255 dumps. */
   async #ifindex(): Promise<number> {
-    return resolveIfindex(this.ifname, this.#rtnl);
+    this.#cachedIfindex ??= await resolveIfindex(this.ifname, this.#rtnl);
+    return this.#cachedIfindex;
   }
 
   async #delete(vip: Vip, ifindex: number): Promise<void> {

@@ -24,6 +24,9 @@ import { VRRP_PROTOCOL, VRRP_TTL, type ReceiveHandlers, type SendOutcome, type T
 // Linux option numbers (raw-socket exports only a few; see NOTES.md).
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
+const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
+const RCVBUF_BYTES = 4 * 1024 * 1024;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_MULTICAST_IF = 32;
@@ -58,6 +61,13 @@ export function openIpv4Transport(options: Ipv4TransportOptions): Transport {
     const dev = Buffer.from(`${options.ifname}\0`);
     socket.setOption(SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length);
     socket.setOption(IPPROTO_IP, IP_HDRINCL, 1);
+    // Many instances' adverts arrive in one burst per interval (255 overflow the default
+    // buffer). FORCE needs CAP_NET_ADMIN, which the daemon has; else rmem_max caps the plain one.
+    try {
+      socket.setOption(SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES);
+    } catch {
+      socket.setOption(SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
+    }
     socket.setOption(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
     const ifOnly = ipMreqn('0.0.0.0', options.ifindex);
     socket.setOption(IPPROTO_IP, IP_MULTICAST_IF, ifOnly, ifOnly.length);
