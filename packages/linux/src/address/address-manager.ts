@@ -41,12 +41,15 @@ export class AddressManager {
   readonly #rtnl: RtNetlinkSocket;
   #closed = false;
   /**
-   * Operations run one at a time: the kernel answers one dump at a time per netlink socket
-   * (a second concurrent dump fails with EBUSY), and instances change addresses concurrently.
+   * Exclusive operations (everything that dumps) run one at a time: the kernel answers one
+   * dump at a time per netlink socket (a second one fails with EBUSY), and instances change
+   * addresses concurrently. Adds, which do not dump, overlap each other (see add).
    */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Adds in flight: the next exclusive operation waits for them. */
+  readonly #adds = new Set<Promise<unknown>>();
   /** Cleared when the kernel says the index is gone (the interface was recreated). */
-  #cachedIfindex: number | undefined;
+  #cachedIfindex: Promise<number> | undefined;
 
   constructor(options: AddressManagerOptions) {
     this.ifname = options.ifname;
@@ -58,8 +61,21 @@ export class AddressManager {
    * Adds a VIP tagged as ours. IPv6 VIPs skip DAD (IFA_F_NODAD) so they work at once.
    * Resolves 'exists' if the kernel already held the address (ours or not: EEXIST).
    */
+  /**
+   * Adds run concurrently with each other (a takeover of 255 instances is 255 adds, and one
+   * round trip each in a row would be felt); they only wait for exclusive operations before
+   * them, and dumps wait for them.
+   */
   add(input: VipInput): Promise<'added' | 'exists'> {
-    return this.#serial(() => this.#add(toVip(input)));
+    const vip = toVip(input);
+    const run = this.#queue.then(
+      () => this.#add(vip),
+      () => this.#add(vip),
+    );
+    this.#adds.add(run);
+    const forget = () => this.#adds.delete(run);
+    run.then(forget, forget);
+    return run;
   }
 
   async #add(vip: Vip): Promise<'added' | 'exists'> {
@@ -144,9 +160,11 @@ export class AddressManager {
     return (await this.reconcile([])).removed;
   }
 
-  /** Runs `op` after every operation queued before it, whatever their outcome. */
+  /** Runs `op` alone: after every operation asked for before it, whatever their outcome. */
   #serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(op, op);
+    const adds = [...this.#adds];
+    const exclusive = () => Promise.allSettled(adds).then(op);
+    const run = this.#queue.then(exclusive, exclusive);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -159,9 +177,13 @@ export class AddressManager {
 
   /** Looked up on every call: an interface re-created under the same name gets a new index. */
   /** Looked up once: a lookup per address change made 255 takeovers queue behind 255 dumps. */
-  async #ifindex(): Promise<number> {
-    this.#cachedIfindex ??= await resolveIfindex(this.ifname, this.#rtnl);
-    return this.#cachedIfindex;
+  #ifindex(): Promise<number> {
+    // The promise is cached, so concurrent adds share one lookup (a dump) instead of racing.
+    const lookup = (this.#cachedIfindex ??= resolveIfindex(this.ifname, this.#rtnl));
+    lookup.catch(() => {
+      if (this.#cachedIfindex === lookup) this.#cachedIfindex = undefined;
+    });
+    return lookup;
   }
 
   async #delete(vip: Vip, ifindex: number): Promise<void> {
