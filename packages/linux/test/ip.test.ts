@@ -10,7 +10,7 @@ describe('ip', () => {
     ['ff02::12', 'ff02::12'],
     ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // RFC 5952 §4.2.3: first of equal runs
     ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // one zero group is not compressed
-    ['::ffff:10.0.0.1', '::ffff:a00:1'],
+    ['::ffff:10.0.0.1', '::ffff:10.0.0.1'], // RFC 5952 §5, as the codec spells it
     ['fe80::1%eth0', 'fe80::1'],
     ['10.0.0.1', '10.0.0.1'],
   ])('normalizeIp(%s) = %s', (input, expected) => {
