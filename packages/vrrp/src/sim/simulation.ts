@@ -293,13 +293,14 @@ export class Simulation {
     if (!sender.linkUp) return;
     sender.advertsSent++;
     const config = sender.spec.config;
-    const advert = advertFor(config, priority, advertIntervalCs);
     const src = config.primaryAddress;
+    const sent = advertFor(config, priority, advertIntervalCs);
+    // One packet on a shared link: what the wire does to it, it does for every receiver.
+    const onWire = this.wire === undefined ? sent : this.wire(sent, src);
+    if (onWire === null) return;
     this.slots.forEach((receiver, to) => {
       if (to === from || !receiver.alive || !receiver.linkUp || receiver.group !== sender.group) return;
       if (this.link.lossRate > 0 && this.random.chance(this.link.lossRate)) return;
-      const onWire = this.wire === undefined ? advert : this.wire(advert, src);
-      if (onWire === null) return;
       const delay = this.link.delayMs + (this.link.jitterMs > 0 ? this.random.next() * this.link.jitterMs : 0);
       this.queue.push(this.clock + delay, { kind: 'deliver', router: to, advert: onWire, src, epoch: receiver.epoch });
     });

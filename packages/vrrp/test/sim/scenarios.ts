@@ -1,6 +1,14 @@
 /** Seeded scenario builders for the simulator's property tests. */
 import type { InstanceConfig, SimRouterSpec } from '../../src/index.js';
-import { masterDownIntervalMs, SeededRandom, Simulation, skewTimeMs } from '../../src/index.js';
+import { emitAdvert, masterDownIntervalMs, parseAdvert, SeededRandom, Simulation, skewTimeMs } from '../../src/index.js';
+import type { Advert } from '../../src/index.js';
+
+/** The real packet format in the loop: every advert is emitted to bytes and parsed back. */
+export function throughCodec(advert: Advert, src: string): Advert | null {
+  const ctx = { family: 4 as const, src, dst: '224.0.0.18' };
+  const parsed = parseAdvert(emitAdvert(advert, ctx), ctx);
+  return parsed.ok ? parsed.value : null;
+}
 
 export interface Scenario {
   readonly seed: number;
@@ -23,6 +31,8 @@ export interface ScenarioShape {
   readonly routers?: readonly [number, number];
   /** Start routers in [0, staggerMs]. */
   readonly staggerMs?: number;
+  /** Carry every advert through the real codec (emit, then parse). */
+  readonly throughCodec?: boolean;
 }
 
 export function buildScenario(seed: number, shape: ScenarioShape = {}): Scenario {
@@ -64,7 +74,12 @@ export function buildScenario(seed: number, shape: ScenarioShape = {}): Scenario
   });
   const delayMs = random.next() * 0.5;
   const jitterMs = random.next() * 0.5;
-  const sim = new Simulation({ seed, routers: specs, link: { delayMs, jitterMs, lossRate: 0 } });
+  const sim = new Simulation({
+    seed,
+    routers: specs,
+    link: { delayMs, jitterMs, lossRate: 0 },
+    ...(shape.throughCodec === true ? { wire: throughCodec } : {}),
+  });
   const staggerMs = shape.staggerMs ?? 0;
   let startedByMs = 0;
   for (const spec of shape.autoStart === false ? [] : specs) {
