@@ -81,10 +81,6 @@ export class Daemon {
     this.links = new LinkRegistry(options.dataPlane, (ifname, up) => this.log.info(`link ${ifname} ${up ? 'up' : 'down'}`, { iface: ifname }));
   }
 
-  get logger(): Logger {
-    return this.log;
-  }
-
   /** Loads the config (throws ConfigError, holding nothing), purges stale VIPs, starts everything. */
   async start(): Promise<void> {
     const { config, warnings } = await loadConfigFile(this.options.configFile);
@@ -120,10 +116,6 @@ export class Daemon {
 
   status(): StatusReport {
     return { instances: [...this.runners.values()].map((r) => statusOf(r)) };
-  }
-
-  runner(name: string): InstanceRunner | undefined {
-    return this.runners.get(name);
   }
 
   /** Re-reads the file; an invalid one changes nothing. Unchanged instances are not touched. */

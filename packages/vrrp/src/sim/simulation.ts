@@ -60,8 +60,6 @@ interface RouterSlot {
   /** Bumped on crash and restart so packets and timers of a past life are discarded. */
   epoch: number;
   readonly timerGeneration: Record<TimerName, number>;
-  advertsSent: number;
-  advertsReceived: number;
 }
 
 export class Simulation {
@@ -91,8 +89,6 @@ export class Simulation {
         group: 0,
         epoch: 0,
         timerGeneration: { adverTimer: 0, masterDownTimer: 0 },
-        advertsSent: 0,
-        advertsReceived: 0,
       };
     });
   }
@@ -111,11 +107,6 @@ export class Simulation {
 
   isAlive(name: string): boolean {
     return this.slot(name).alive;
-  }
-
-  counters(name: string): { advertsSent: number; advertsReceived: number } {
-    const s = this.slot(name);
-    return { advertsSent: s.advertsSent, advertsReceived: s.advertsReceived };
   }
 
   /** Routers that are alive and in Master: the ones holding the addresses. */
@@ -247,7 +238,6 @@ export class Simulation {
       return;
     }
     if (item.epoch !== slot.epoch || !slot.linkUp) return;
-    slot.advertsReceived++;
     this.deliverEvent(item.router, { kind: 'AdvertReceived', advert: item.advert, src: item.src });
   }
 
@@ -291,7 +281,6 @@ export class Simulation {
   private broadcast(from: number, priority: number, advertIntervalCs: number): void {
     const sender = this.slots[from] as RouterSlot;
     if (!sender.linkUp) return;
-    sender.advertsSent++;
     const config = sender.spec.config;
     const src = config.primaryAddress;
     const sent = advertFor(config, priority, advertIntervalCs);

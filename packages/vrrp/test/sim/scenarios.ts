@@ -1,6 +1,6 @@
 /** Seeded scenario builders for the simulator's property tests. */
 import type { InstanceConfig, SimRouterSpec } from '../../src/index.js';
-import { emitAdvert, masterDownIntervalMs, parseAdvert, SeededRandom, Simulation, skewTimeMs } from '../../src/index.js';
+import { emitAdvert, instanceMasterDownIntervalMs, instanceSkewTimeMs, masterDownIntervalMs, parseAdvert, SeededRandom, Simulation } from '../../src/index.js';
 import type { Advert } from '../../src/index.js';
 
 /** The real packet format in the loop: every advert is emitted to bytes and parsed back. */
@@ -104,18 +104,11 @@ export function settleMs(s: Scenario): number {
 }
 
 export function masterDownOf(s: Scenario, name: string): number {
-  const i = s.sim.instanceOf(name);
-  return masterDownIntervalMs({
-    version: i.config.version,
-    priority: i.effectivePriority,
-    masterAdverIntervalCs: i.masterAdverIntervalCs,
-    downTimerAdverts: i.config.downTimerAdverts,
-  });
+  return instanceMasterDownIntervalMs(s.sim.instanceOf(name));
 }
 
 export function skewOf(s: Scenario, name: string): number {
-  const i = s.sim.instanceOf(name);
-  return skewTimeMs({ version: i.config.version, priority: i.effectivePriority, masterAdverIntervalCs: i.masterAdverIntervalCs, downTimerAdverts: 3 });
+  return instanceSkewTimeMs(s.sim.instanceOf(name));
 }
 
 /** The router that must win among `names`: highest priority, then highest address. */
