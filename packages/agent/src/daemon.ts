@@ -105,7 +105,8 @@ export class Daemon {
     if (listen !== undefined) {
       // prom-client costs ~20 MiB of memory: loaded only when metrics are asked for.
       const { createMetricsRegistry } = await import('./observe/metrics.js');
-      this.observability = new ObservabilityServer(this.snapshot(), createMetricsRegistry(this.snapshot()));
+      const snapshot = this.snapshot();
+      this.observability = new ObservabilityServer(snapshot, createMetricsRegistry(snapshot));
       const bound = await this.observability.start(listen);
       this.log.info(`metrics and health on http://${listen} (/metrics, /healthz)`, bound);
     }

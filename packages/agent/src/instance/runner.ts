@@ -98,6 +98,8 @@ export class InstanceRunner {
   /** Address changes run one after another, in the order the machine asked for them. */
   private addressOps: Promise<void> = Promise.resolve();
   private readonly pendingSends = new Set<Promise<unknown>>();
+  /** Encoded adverts by priority/interval/destination (see encodedAdvert). */
+  private readonly encoded = new Map<string, Uint8Array>();
   private readonly packetLog = new RateLimitedLog();
   readonly counters: InstanceCounters = newCounters();
   lastTransition: TransitionRecord | null = null;
@@ -290,14 +292,27 @@ export class InstanceRunner {
     });
   }
 
+  /**
+   * The advert's bytes, encoded once: the configuration never changes while the instance runs,
+   * so they differ only by priority, interval and destination (the v3 checksum covers the
+   * pseudo-header). Keeps address parsing and checksumming out of the advert loop.
+   */
+  private encodedAdvert(priority: number, advertIntervalCs: number, dst: string): Uint8Array {
+    const key = `${priority}/${advertIntervalCs}/${dst}`;
+    let bytes = this.encoded.get(key);
+    if (bytes === undefined) {
+      const advert = advertFor(this.machine.config, priority, advertIntervalCs);
+      bytes = emitAdvert(advert, this.codecContext(this.deps.sender.sourceAddress, dst));
+      this.encoded.set(key, bytes);
+    }
+    return bytes;
+  }
+
   private sendAdvert(priority: number, advertIntervalCs: number): void {
     const spec = this.deps.spec;
-    const advert = advertFor(this.machine.config, priority, advertIntervalCs);
-    const src = this.deps.sender.sourceAddress;
     const destinations = spec.unicastPeers.length > 0 ? spec.unicastPeers : [VRRP_GROUP[spec.family]];
     for (const dst of destinations) {
-      // The v3 checksum covers the pseudo-header, so each destination gets its own bytes.
-      const payload = emitAdvert(advert, this.codecContext(src, dst));
+      const payload = this.encodedAdvert(priority, advertIntervalCs, dst);
       const sending = this.deps.sender.send(payload, dst).then((outcome) => {
         if (outcome.ok) this.counters.advertsSent++;
         else {
