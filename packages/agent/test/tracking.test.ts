@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, evaluateTracking, Notifier, runCommand, ScriptCheck } from '../src/index.js';
@@ -35,10 +35,22 @@ describe('evaluateTracking (keepalived weight semantics)', () => {
 
 describe('commands', () => {
   it('a hung command is killed at its timeout, children included, and counts as timed out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kv-hung-'));
+    const pidFile = join(dir, 'child');
     const started = Date.now();
-    const outcome = await runCommand('sleep 30 & sleep 30', [], 200);
+    const outcome = await runCommand(`sleep 30 & echo $! > ${pidFile}; sleep 30`, [], 200);
     expect(outcome.kind).toBe('timed_out');
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The background child was in the script's process group, so it went too.
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    await waitUntil(() => {
+      try {
+        process.kill(child, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 2_000);
   });
 
   it('arguments are passed as separate words, never spliced into the shell text', async () => {
@@ -58,7 +70,6 @@ describe('commands', () => {
     try {
       await new Promise((r) => setTimeout(r, 200));
       expect(changes).toEqual([]);
-      const { rmSync } = await import('node:fs');
       rmSync(flag);
       await waitUntil(() => changes.length === 1);
       expect(changes).toEqual([false]);
