@@ -7,28 +7,17 @@ import { parseArgs } from 'node:util';
 import { Lab } from '../lab/lab.ts';
 import { exited, keepvipStatus, signalDaemon, startKeepvip } from '../lab/daemons.ts';
 import { waitFor } from '../lab/prober.ts';
-import { join } from 'node:path';
-
-/** One host-route VIP per VRID, so removing one never takes another with it. */
-const vipOf = (vrid: number): string => `10.99.1.${vrid}`;
-
-function manyInstances(lab: Lab, count: number): string {
-  const lines = ['global:', `  statusSocket: ${join(lab.dir, 'node1.sock')}`, '  log: { format: json, level: info }', 'instances:'];
-  for (let vrid = 1; vrid <= count; vrid++) {
-    lines.push(`  - { name: vi_${vrid}, interface: eth0, vrid: ${vrid}, priority: 150, advertInterval: 100ms, vips: ["${vipOf(vrid)}/32"] }`);
-  }
-  return `${lines.join('\n')}\n`;
-}
+import { keepvipScaleConfig, vipOf } from './lib/scale.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '255' }, reps: { type: 'string', default: '5' } } });
-const spec = { count: Number(values.count) };
+const spec = { count: Number(values.count), advertIntervalMs: 100, version: 3 as const };
 const results: Array<{ exitMs: number; code: number | null; leftVips: number; zeroAdverts: number }> = [];
 
 for (let rep = 0; rep < Number(values.reps); rep++) {
   const lab = Lab.create({ nodes: 1 });
   try {
     const node = lab.node(0);
-    const daemon = startKeepvip(lab, node, { configText: manyInstances(lab, spec.count) });
+    const daemon = startKeepvip(lab, node, { configText: keepvipScaleConfig(lab, node, 150, spec) });
     await waitFor(`all ${spec.count} Master`, () => keepvipStatus(lab, daemon)?.instances.filter((i) => i.state === 'Master').length === spec.count, 60_000, 200);
     // Count the priority-0 adverts on the wire: byte 3 of the VRRP header is the priority.
     const capture = lab.spawn(lab.switchNs, ['tcpdump', '-l', '-n', '-i', 'br0', 'ip proto 112 and ip[22] == 0']);

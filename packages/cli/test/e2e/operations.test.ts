@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEEPVIP_CLI, startKeepvip, type RunningDaemon } from '../../../../scripts/lab/daemons.ts';
 import { exited, Lab, LiveSet, oneHolder, signalDaemon, sleep, stateOf, waitFor, keepvipStatus } from './helpers.js';
@@ -78,7 +78,6 @@ describe('operations in the namespace lab', () => {
     const d = startKeepvip(lab, lab.node(0), { configText: text });
     const states = () => keepvipStatus(lab!, d)?.instances.map((i) => i.state).join(',');
     await waitFor('both Master', () => states() === 'Master,Master', 10_000);
-    const { rmSync } = await import('node:fs');
     rmSync(flag);
     await waitFor('both in Fault', () => states() === 'Fault,Fault', 5_000);
     expect(lab.addresses(lab.node(0).ns)).not.toContain('10.99.0.101');
