@@ -70,9 +70,18 @@ export function startKeepvip(lab: Lab, node: LabNode, start: KeepvipStart | { re
   writeFileSync(configFile, 'configText' in start ? start.configText : keepvipConfig(lab, node, start));
   const socket = join(lab.dir, `${node.name}.sock`);
   const logFile = join(lab.dir, `${node.name}.keepvip.log`);
-  const child = lab.spawn(node.ns, [process.execPath, KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket]);
+  const child = lab.spawn(node.ns, [process.execPath, ...nodeFlags(), KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket]);
   tee(child, logFile);
   return { kind: 'keepvip', node, process: child, logFile, socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
+}
+
+/**
+ * Extra Node flags for the keepvip daemons, from KEEPVIP_NODE_FLAGS (space-separated): for
+ * diagnostics such as `--trace-gc` or `--cpu-prof`, which NODE_OPTIONS does not allow or
+ * would also apply to the lab's own process.
+ */
+function nodeFlags(): string[] {
+  return (process.env['KEEPVIP_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 }
 
 export function keepalivedConfig(node: LabNode, priority: number, g: VrrpGroup): string {
