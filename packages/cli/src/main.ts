@@ -1,20 +1,13 @@
 #!/usr/bin/env node
-/** The `keepvip` command. */
-import { Command } from 'commander';
-import { registerRun } from './commands/run.js';
-import { registerStatus } from './commands/status.js';
-import { registerValidate } from './commands/validate.js';
-import { registerReload } from './commands/reload.js';
-import { registerImportKeepalived } from './commands/import-keepalived.js';
+/**
+ * The `keepvip` command. `run` first re-executes itself with the daemon's V8 settings
+ * (v8-flags.ts); the program is imported only after that, so nothing is loaded twice.
+ */
+import { relaunchArgs } from './v8-flags.js';
 
-const program = new Command('keepvip')
-  .description('VRRP daemon (RFC 3768 / RFC 5798) holding virtual IPs for bare-metal Kubernetes')
-  .showHelpAfterError();
+const relaunch = relaunchArgs(process.execPath, process.argv, process.execArgv, process.env);
+// execve is Node 23.11+; without it the daemon runs on Node's defaults.
+if (relaunch !== undefined && process.execve !== undefined) process.execve(process.execPath, relaunch, process.env);
 
-registerRun(program);
-registerStatus(program);
-registerValidate(program);
-registerReload(program);
-registerImportKeepalived(program);
-
-await program.parseAsync(process.argv);
+const { main } = await import('./program.js');
+await main(process.argv);
