@@ -1,19 +1,24 @@
 /*
- * keepvip_net: the two socket kinds Node and raw-socket cannot give us.
+ * keepvip_net: the raw sockets Node cannot give us, each for one interface.
  *
  *  - AF_PACKET SOCK_RAW bound to one interface, send-only: gratuitous ARP and
  *    unsolicited neighbour advertisements are whole Ethernet frames.
- *  - AF_INET6 SOCK_RAW for one IP protocol (VRRP, 112), read with recvmsg() and
+ *  - AF_INET SOCK_RAW for one IP protocol (VRRP, 112) with IP_HDRINCL: raw4Send()
+ *    writes the IPv4 header itself (source, TTL, TOS), and an IPv4 raw socket hands
+ *    over whole packets, header included, so the TTL and addresses are read from it.
+ *  - AF_INET6 SOCK_RAW for one IP protocol, read with recvmsg() and
  *    IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO: an IPv6 raw socket hands over the
  *    payload only, and RFC 5798 §7.1 needs the hop limit, the destination and the
  *    arrival interface to accept or drop a packet.
  *
  * Every socket is non-blocking. Readiness comes from a uv_poll_t on the fd, so
- * Node's loop is never blocked; JavaScript then drains the socket with recv6()
- * until it reports EAGAIN. Failures are returned, never thrown: a function gives
- * back its result or the errno name as a string ("EPERM", "EAGAIN", ...), which
- * the TypeScript layer turns into Result values or named errors. Only misuse
- * (wrong argument types) throws a TypeError.
+ * Node's loop is never blocked; JavaScript then drains the socket with recv4Into()
+ * or recv6Into() until it reports EAGAIN. Those read into memory the caller owns
+ * and reuses, so receiving allocates nothing per packet; sending is one sendmsg()
+ * with no JavaScript object made. Failures are returned, never thrown: a function
+ * gives back its result or the errno name as a string ("EPERM", "EAGAIN", ...),
+ * which the TypeScript layer turns into Result values or named errors. Only misuse
+ * (wrong argument types, a handle of another kind) throws a TypeError.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -26,6 +31,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -33,19 +40,24 @@
 #define SO_BINDTOIFINDEX 62
 #endif
 
-/* Largest datagram an IPv6 raw socket can hand us (no jumbograms). */
-#define KV_RECV_BUF 65535
+/* What a handle is; each function accepts its own kind only. */
+typedef enum kv_kind { KV_PACKET, KV_RAW4, KV_RAW6 } kv_kind;
 
 typedef struct kv_sock {
   int fd;               /* -1 once closed */
   int ifindex;          /* interface the socket is bound to */
+  kv_kind kind;
   int poll_live;        /* uv_poll_t initialised and its close callback not run yet */
   int finalized;        /* the JS external is gone; free when poll_live is 0 */
   uv_poll_t poll;
   napi_env env;
   napi_ref callback;    /* JS function called on readability, NULL if not polling */
   napi_async_context async_ctx;
-  unsigned char *buf;   /* receive buffer, AF_INET6 sockets only */
+  /* KV_RAW4 only: what raw4Send() writes in every IPv4 header. */
+  struct in_addr src4;
+  uint8_t ttl;
+  uint8_t tos;
+  uint8_t protocol;
 } kv_sock;
 
 /* ---------- small N-API helpers ---------- */
@@ -101,15 +113,26 @@ static int kv_get_prop(napi_env env, napi_value obj, const char *name, napi_valu
   return t != napi_undefined && t != napi_null;
 }
 
+/* An int property of an options object; 0 if it is missing or not a number. */
+static int kv_int_prop(napi_env env, napi_value obj, const char *name, int *out) {
+  napi_value v;
+  return kv_get_prop(env, obj, name, &v) && kv_get_int(env, v, out);
+}
+
+/* A Uint8Array property of exactly `len` bytes: 1 if so, 0 if absent, -1 if anything else. */
+static int kv_bytes_prop(napi_env env, napi_value obj, const char *name, size_t len, unsigned char **out) {
+  napi_value v;
+  size_t n;
+  if (!kv_get_prop(env, obj, name, &v)) return 0;
+  return kv_get_bytes(env, v, out, &n) && n == len ? 1 : -1;
+}
+
 /* ---------- socket lifetime ---------- */
 
 static void kv_on_poll_closed(uv_handle_t *h) {
   kv_sock *s = h->data;
   s->poll_live = 0;
-  if (s->finalized) {
-    free(s->buf);
-    free(s);
-  }
+  if (s->finalized) free(s);
 }
 
 /* Stops polling and closes the fd. Safe to call twice, and from the poll callback. */
@@ -138,17 +161,13 @@ static void kv_finalize(napi_env env, void *data, void *hint) {
   kv_sock *s = data;
   kv_close_internal(s);
   s->finalized = 1;
-  if (!s->poll_live) {
-    free(s->buf);
-    free(s);
-  }
+  if (!s->poll_live) free(s);
 }
 
 static napi_value kv_wrap(napi_env env, kv_sock *s) {
   napi_value ext;
   if (napi_create_external(env, s, kv_finalize, NULL, &ext) != napi_ok) {
     kv_close_internal(s);
-    free(s->buf);
     free(s);
     napi_throw_error(env, "KV_NAPI", "napi_create_external failed");
     return NULL;
@@ -164,13 +183,48 @@ static kv_sock *kv_unwrap(napi_env env, napi_value v) {
   return p;
 }
 
-static kv_sock *kv_new(int fd, int ifindex, napi_env env) {
-  kv_sock *s = calloc(1, sizeof(*s));
-  if (s == NULL) return NULL;
+/* The handle if it is one of `kind`, else NULL (a misuse: the caller throws). */
+static kv_sock *kv_unwrap_kind(napi_env env, napi_value v, kv_kind kind) {
+  kv_sock *s = kv_unwrap(env, v);
+  return s != NULL && s->kind == kind ? s : NULL;
+}
+
+/*
+ * The arguments every send and receive call starts with, (handle of `kind`, Uint8Array):
+ * reads `n` arguments into argv and returns the socket, with the bytes of argv[1] in
+ * data/len; NULL on misuse (the caller throws).
+ */
+static kv_sock *kv_socket_and_bytes(napi_env env, napi_callback_info info, kv_kind kind, size_t n,
+                                    napi_value *argv, unsigned char **data, size_t *len) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) return NULL;
+  kv_sock *s = kv_unwrap_kind(env, argv[0], kind);
+  return s != NULL && kv_get_bytes(env, argv[1], data, len) ? s : NULL;
+}
+
+/*
+ * Takes a socket whose set-up ended with `*err` (0 if it all worked) under a new kv_sock.
+ * On failure the fd is closed, *err says why (ENOMEM if the allocation failed) and the
+ * result is NULL.
+ */
+static kv_sock *kv_adopt(napi_env env, int fd, int *err, int ifindex, kv_kind kind) {
+  kv_sock *s = *err == 0 ? calloc(1, sizeof(*s)) : NULL;
+  if (s == NULL) {
+    if (*err == 0) *err = ENOMEM;
+    close(fd);
+    return NULL;
+  }
   s->fd = fd;
   s->ifindex = ifindex;
+  s->kind = kind;
   s->env = env;
   return s;
+}
+
+static napi_value kv_int_result(napi_env env, ssize_t n) {
+  napi_value out;
+  KV_CALL(env, napi_create_int32(env, (int32_t)n, &out));
+  return out;
 }
 
 /* ---------- AF_PACKET ---------- */
@@ -192,28 +246,18 @@ static napi_value kv_packet_open(napi_env env, napi_callback_info info) {
   sll.sll_family = AF_PACKET;
   sll.sll_ifindex = ifindex;
   sll.sll_protocol = 0;
-  if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-    int err = errno;
-    close(fd);
-    return kv_errno_name(env, err);
-  }
-  kv_sock *s = kv_new(fd, ifindex, env);
-  if (s == NULL) {
-    close(fd);
-    return kv_errno_name(env, ENOMEM);
-  }
-  return kv_wrap(env, s);
+  int err = bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ? errno : 0;
+  kv_sock *s = kv_adopt(env, fd, &err, ifindex, KV_PACKET);
+  return s == NULL ? kv_errno_name(env, err) : kv_wrap(env, s);
 }
 
 /* packetSend(handle, frame) -> bytes sent | errno name. frame is a whole Ethernet frame. */
 static napi_value kv_packet_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   unsigned char *frame;
   size_t len;
-  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  kv_sock *s = argc >= 2 ? kv_unwrap(env, argv[0]) : NULL;
-  if (s == NULL || !kv_get_bytes(env, argv[1], &frame, &len)) {
+  kv_sock *s = kv_socket_and_bytes(env, info, KV_PACKET, 2, argv, &frame, &len);
+  if (s == NULL) {
     napi_throw_type_error(env, "ERR_INVALID_ARG", "packetSend(handle, Uint8Array)");
     return NULL;
   }
@@ -229,18 +273,190 @@ static napi_value kv_packet_send(napi_env env, napi_callback_info info) {
   memcpy(sll.sll_addr, frame, ETH_ALEN);
   ssize_t n = sendto(s->fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
   if (n < 0) return kv_errno_name(env, errno);
-  napi_value out;
-  KV_CALL(env, napi_create_int32(env, (int32_t)n, &out));
-  return out;
+  return kv_int_result(env, n);
 }
 
-/* ---------- AF_INET6 raw ---------- */
+/* ---------- raw IP sockets, both families ---------- */
 
-#define KV_RCVBUF_BYTES (4 * 1024 * 1024)
+#define KV_SOCKBUF_BYTES (4 * 1024 * 1024)
 
 static int kv_setopt_int(int fd, int level, int opt, int value) {
   return setsockopt(fd, level, opt, &value, sizeof(value));
 }
+
+/*
+ * One advert per instance per interval leaves and arrives in a burst when many instances
+ * share the interval: 255 of them overflow the default buffers, and a full send buffer
+ * means EAGAIN. FORCE needs CAP_NET_ADMIN, which the daemon has; without it the plain
+ * option is capped by rmem_max / wmem_max. Best effort: the defaults still work.
+ */
+static void kv_grow_buffers(int fd) {
+  if (kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, KV_SOCKBUF_BYTES) < 0) {
+    kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUF, KV_SOCKBUF_BYTES);
+  }
+  if (kv_setopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, KV_SOCKBUF_BYTES) < 0) {
+    kv_setopt_int(fd, SOL_SOCKET, SO_SNDBUF, KV_SOCKBUF_BYTES);
+  }
+}
+
+/* What raw4Open and raw6Open share: { ifindex, protocol, source?, group? }. */
+typedef struct kv_raw_args {
+  int ifindex;
+  int protocol;
+  unsigned char *source; /* NULL if absent */
+  unsigned char *group;  /* NULL if absent */
+} kv_raw_args;
+
+/* Reads the shared options, addresses of `addr_len` bytes; 0 on misuse (the caller throws). */
+static int kv_raw_open_args(napi_env env, napi_value obj, size_t addr_len, kv_raw_args *a) {
+  memset(a, 0, sizeof(*a));
+  return kv_int_prop(env, obj, "ifindex", &a->ifindex) && a->ifindex > 0 &&
+         kv_int_prop(env, obj, "protocol", &a->protocol) && a->protocol > 0 && a->protocol <= 255 &&
+         kv_bytes_prop(env, obj, "source", addr_len, &a->source) >= 0 &&
+         kv_bytes_prop(env, obj, "group", addr_len, &a->group) >= 0;
+}
+
+/*
+ * Reads (handle of `kind`, payload, dst of `dst_len` bytes), the arguments of raw4Send and
+ * raw6Send; NULL on misuse (the caller throws).
+ */
+static kv_sock *kv_send_args(napi_env env, napi_callback_info info, kv_kind kind, size_t dst_len,
+                             unsigned char **payload, size_t *len, unsigned char **dst) {
+  napi_value argv[3];
+  size_t n = 0;
+  kv_sock *s = kv_socket_and_bytes(env, info, kind, 3, argv, payload, len);
+  return s != NULL && kv_get_bytes(env, argv[2], dst, &n) && n == dst_len ? s : NULL;
+}
+
+/* ---------- AF_INET raw ---------- */
+
+/*
+ * raw4Open({ ifindex, protocol, ttl, tos, source, group? }) -> handle | errno name.
+ * IP_HDRINCL: raw4Send() writes the header, so every packet carries exactly `source`
+ * (4 bytes; the VRRPv3 checksum covers it, and with VIPs on the interface the kernel's
+ * own choice could differ), `ttl` and `tos`, multicast and unicast alike. Bound to the
+ * interface (SO_BINDTOIFINDEX) so only its packets arrive: that is how the caller knows
+ * the arrival interface. Multicast leaves through that interface (IP_MULTICAST_IF) and
+ * `group` is joined on it only. Multicast loopback is off: our own adverts must not
+ * come back to us. Not bound to an address: a raw socket bound to one receives only
+ * packets sent to it, and adverts go to the group.
+ */
+static napi_value kv_raw4_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  kv_raw_args a;
+  int ttl = 0, tos = -1;
+  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !kv_raw_open_args(env, argv[0], 4, &a) || !kv_int_prop(env, argv[0], "ttl", &ttl) ||
+      !kv_int_prop(env, argv[0], "tos", &tos) || ttl < 1 || ttl > 255 || tos < 0 || tos > 255) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw4Open({ ifindex, protocol, ttl 1-255, tos 0-255, source, group? })");
+    return NULL;
+  }
+  /* A zero source would be filled in by the kernel (raw(7)): the very choice we must not
+   * leave to it. A multicast (RFC 1112 §4) or broadcast (RFC 1122 §3.2.1.3) source is never valid. */
+  const unsigned char *src = a.source;
+  if (src == NULL || (src[0] == 0 && src[1] == 0 && src[2] == 0 && src[3] == 0) || src[0] >= 224) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw4Open: source must be 4 bytes of a unicast address");
+    return NULL;
+  }
+
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, a.protocol);
+  if (fd < 0) return kv_errno_name(env, errno);
+  int err = 0;
+  struct ip_mreqn mreq;
+  memset(&mreq, 0, sizeof(mreq));
+  mreq.imr_ifindex = a.ifindex;
+  if (kv_setopt_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, a.ifindex) < 0 ||
+      kv_setopt_int(fd, IPPROTO_IP, IP_HDRINCL, 1) < 0 ||
+      kv_setopt_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0) < 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq)) < 0) {
+    err = errno;
+  }
+  if (err == 0) kv_grow_buffers(fd);
+  if (err == 0 && a.group != NULL) {
+    memcpy(&mreq.imr_multiaddr, a.group, 4);
+    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) err = errno;
+  }
+  kv_sock *s = kv_adopt(env, fd, &err, a.ifindex, KV_RAW4);
+  if (s == NULL) return kv_errno_name(env, err);
+  memcpy(&s->src4, src, 4);
+  s->ttl = (uint8_t)ttl;
+  s->tos = (uint8_t)tos;
+  s->protocol = (uint8_t)a.protocol;
+  return kv_wrap(env, s);
+}
+
+/*
+ * raw4Send(handle, payload, dst4) -> bytes sent (header included) | errno name.
+ * The 20-byte header (RFC 791 §3.1) is written here, on the stack, and leaves with the
+ * payload in one sendmsg(): no copy of the payload, no DF (as keepalived's adverts).
+ * With IP_HDRINCL the kernel always fills the checksum and the total length, and the
+ * id when it is zero (raw(7)); we leave the id to it, as it numbers its own packets.
+ * "EAGAIN" means the send buffer is full: the packet is not sent.
+ */
+static napi_value kv_raw4_send(napi_env env, napi_callback_info info) {
+  unsigned char *payload, *dst;
+  size_t len;
+  kv_sock *s = kv_send_args(env, info, KV_RAW4, 4, &payload, &len, &dst);
+  if (s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw4Send(raw4 handle, Uint8Array, 4-byte dst)");
+    return NULL;
+  }
+  if (s->fd < 0) return kv_errno_name(env, EBADF);
+  struct iphdr ip;
+  if (len > IP_MAXPACKET - sizeof(ip)) return kv_errno_name(env, EMSGSIZE);
+  memset(&ip, 0, sizeof(ip));
+  ip.version = 4;
+  ip.ihl = sizeof(ip) / 4;
+  ip.tos = s->tos;
+  ip.tot_len = htons((uint16_t)(sizeof(ip) + len));
+  ip.id = 0;       /* the kernel numbers it */
+  ip.frag_off = 0; /* no DF */
+  ip.ttl = s->ttl;
+  ip.protocol = s->protocol;
+  ip.check = 0;    /* the kernel always computes it */
+  ip.saddr = s->src4.s_addr;
+  memcpy(&ip.daddr, dst, 4);
+
+  /* The kernel routes by msg_name; the header's destination is what goes on the wire. */
+  struct sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  memcpy(&sin.sin_addr, dst, 4);
+  struct iovec iov[2] = { { .iov_base = &ip, .iov_len = sizeof(ip) }, { .iov_base = payload, .iov_len = len } };
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_name = &sin;
+  msg.msg_namelen = sizeof(sin);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  ssize_t n = sendmsg(s->fd, &msg, 0);
+  if (n < 0) return kv_errno_name(env, errno);
+  return kv_int_result(env, n);
+}
+
+/*
+ * recv4Into(handle, buffer) -> packet length | errno name. Reads one whole IPv4 packet,
+ * header first, into `buffer` (the caller's, reused: nothing is allocated). The length
+ * is the packet's own (MSG_TRUNC), so one greater than buffer.length means it was cut.
+ * "EAGAIN" means the socket is drained.
+ */
+static napi_value kv_raw4_recv_into(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  unsigned char *buf;
+  size_t len;
+  kv_sock *s = kv_socket_and_bytes(env, info, KV_RAW4, 2, argv, &buf, &len);
+  if (s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "recv4Into(raw4 handle, Uint8Array)");
+    return NULL;
+  }
+  if (s->fd < 0) return kv_errno_name(env, EBADF);
+  ssize_t n = recv(s->fd, buf, len, MSG_TRUNC);
+  if (n < 0) return kv_errno_name(env, errno);
+  return kv_int_result(env, n);
+}
+
+/* ---------- AF_INET6 raw ---------- */
 
 /*
  * raw6Open({ ifindex, protocol, hopLimit, source?, group? }) -> handle | errno name.
@@ -251,84 +467,55 @@ static int kv_setopt_int(int fd, int level, int opt, int value) {
  */
 static napi_value kv_raw6_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], v;
-  int ifindex = 0, protocol = 0, hop_limit = 0;
-  unsigned char *source = NULL, *group = NULL;
-  size_t len;
+  napi_value argv[1];
+  kv_raw_args a;
+  int hop_limit = 0;
   KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || !kv_get_prop(env, argv[0], "ifindex", &v) || !kv_get_int(env, v, &ifindex) ||
-      !kv_get_prop(env, argv[0], "protocol", &v) || !kv_get_int(env, v, &protocol) ||
-      !kv_get_prop(env, argv[0], "hopLimit", &v) || !kv_get_int(env, v, &hop_limit) ||
-      ifindex <= 0 || protocol <= 0 || protocol > 255 || hop_limit < 1 || hop_limit > 255) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Open({ ifindex, protocol, hopLimit })");
-    return NULL;
-  }
-  if (kv_get_prop(env, argv[0], "source", &v) && (!kv_get_bytes(env, v, &source, &len) || len != 16)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Open: source must be 16 bytes");
-    return NULL;
-  }
-  if (kv_get_prop(env, argv[0], "group", &v) && (!kv_get_bytes(env, v, &group, &len) || len != 16)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Open: group must be 16 bytes");
+  if (argc < 1 || !kv_raw_open_args(env, argv[0], 16, &a) || !kv_int_prop(env, argv[0], "hopLimit", &hop_limit) ||
+      hop_limit < 1 || hop_limit > 255) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Open({ ifindex, protocol, hopLimit, source?, group? }), addresses of 16 bytes");
     return NULL;
   }
 
-  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, a.protocol);
   if (fd < 0) return kv_errno_name(env, errno);
   int err = 0;
-  if (kv_setopt_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex) < 0 ||
+  if (kv_setopt_int(fd, SOL_SOCKET, SO_BINDTOIFINDEX, a.ifindex) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, hop_limit) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, hop_limit) < 0 ||
-      kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex) < 0 ||
+      kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, a.ifindex) < 0 ||
       kv_setopt_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) {
     err = errno;
   }
-  /* One advert per instance per interval arrives in a burst when many instances share the
-   * interval: 255 of them overflow the default receive buffer. FORCE needs CAP_NET_ADMIN,
-   * which the daemon has; without it the plain option is capped by rmem_max. */
-  if (err == 0 && kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, KV_RCVBUF_BYTES) < 0) {
-    kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUF, KV_RCVBUF_BYTES);
-  }
-  if (err == 0 && group != NULL) {
+  if (err == 0) kv_grow_buffers(fd);
+  if (err == 0 && a.group != NULL) {
     struct ipv6_mreq mreq;
     memset(&mreq, 0, sizeof(mreq));
-    memcpy(&mreq.ipv6mr_multiaddr, group, 16);
-    mreq.ipv6mr_interface = (unsigned)ifindex;
+    memcpy(&mreq.ipv6mr_multiaddr, a.group, 16);
+    mreq.ipv6mr_interface = (unsigned)a.ifindex;
     if (setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0) err = errno;
   }
-  if (err == 0 && source != NULL) {
+  if (err == 0 && a.source != NULL) {
     struct sockaddr_in6 sin6;
     memset(&sin6, 0, sizeof(sin6));
     sin6.sin6_family = AF_INET6;
-    memcpy(&sin6.sin6_addr, source, 16);
-    sin6.sin6_scope_id = (uint32_t)ifindex;
+    memcpy(&sin6.sin6_addr, a.source, 16);
+    sin6.sin6_scope_id = (uint32_t)a.ifindex;
     if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) err = errno;
   }
-  if (err != 0) {
-    close(fd);
-    return kv_errno_name(env, err);
-  }
-  kv_sock *s = kv_new(fd, ifindex, env);
-  if (s == NULL || (s->buf = malloc(KV_RECV_BUF)) == NULL) {
-    free(s);
-    close(fd);
-    return kv_errno_name(env, ENOMEM);
-  }
-  return kv_wrap(env, s);
+  kv_sock *s = kv_adopt(env, fd, &err, a.ifindex, KV_RAW6);
+  return s == NULL ? kv_errno_name(env, err) : kv_wrap(env, s);
 }
 
 /* raw6Send(handle, payload, dst16) -> bytes sent | errno name. */
 static napi_value kv_raw6_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
   unsigned char *payload, *dst;
-  size_t len, dst_len;
-  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  kv_sock *s = argc >= 3 ? kv_unwrap(env, argv[0]) : NULL;
-  if (s == NULL || !kv_get_bytes(env, argv[1], &payload, &len) ||
-      !kv_get_bytes(env, argv[2], &dst, &dst_len) || dst_len != 16) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Send(handle, Uint8Array, 16-byte dst)");
+  size_t len;
+  kv_sock *s = kv_send_args(env, info, KV_RAW6, 16, &payload, &len, &dst);
+  if (s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "raw6Send(raw6 handle, Uint8Array, 16-byte dst)");
     return NULL;
   }
   if (s->fd < 0) return kv_errno_name(env, EBADF);
@@ -340,39 +527,38 @@ static napi_value kv_raw6_send(napi_env env, napi_callback_info info) {
   sin6.sin6_scope_id = (uint32_t)s->ifindex;
   ssize_t n = sendto(s->fd, payload, len, 0, (struct sockaddr *)&sin6, sizeof(sin6));
   if (n < 0) return kv_errno_name(env, errno);
-  napi_value out;
-  KV_CALL(env, napi_create_int32(env, (int32_t)n, &out));
-  return out;
-}
-
-static napi_value kv_set_int(napi_env env, napi_value obj, const char *name, int32_t value) {
-  napi_value v;
-  if (napi_create_int32(env, value, &v) != napi_ok) return NULL;
-  if (napi_set_named_property(env, obj, name, v) != napi_ok) return NULL;
-  return obj;
-}
-
-static napi_value kv_set_bytes(napi_env env, napi_value obj, const char *name, const void *p, size_t n) {
-  napi_value v;
-  void *copy;
-  if (napi_create_buffer_copy(env, n, p, &copy, &v) != napi_ok) return NULL;
-  if (napi_set_named_property(env, obj, name, v) != napi_ok) return NULL;
-  return obj;
+  return kv_int_result(env, n);
 }
 
 /*
- * recv6(handle) -> { payload, src, dst, hopLimit, ifindex, truncated } | errno name.
- * "EAGAIN" means the socket is drained. hopLimit and ifindex are -1 / 0 and dst is
- * all zeroes if the kernel sent no such ancillary data (it always does once the
- * options are set, but the caller must not assume).
+ * recv6Into's `meta`: what the kernel says about the datagram besides its payload.
+ * Mirrored by RECV6_META and RECV6_FLAG in src/native/addon.ts: change both together.
  */
-static napi_value kv_raw6_recv(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  kv_sock *s = argc >= 1 ? kv_unwrap(env, argv[0]) : NULL;
-  if (s == NULL || s->buf == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "recv6(raw6 handle)");
+#define KV_META6_SRC 0          /* 16 bytes: the source address */
+#define KV_META6_DST 16         /* 16 bytes: the destination (IPV6_PKTINFO), zeroes if absent */
+#define KV_META6_IFINDEX 32     /* 4 bytes, little-endian: arrival interface (IPV6_PKTINFO), 0 if absent */
+#define KV_META6_HOPLIMIT 36    /* 1 byte (IPV6_HOPLIMIT), 0 if absent */
+#define KV_META6_FLAGS 37       /* 1 byte of the KV_META6_HAS_* and KV_META6_TRUNCATED bits */
+#define KV_META6_LENGTH 40
+#define KV_META6_HAS_HOPLIMIT 0x01
+#define KV_META6_HAS_PKTINFO 0x02
+#define KV_META6_TRUNCATED 0x04 /* MSG_TRUNC or MSG_CTRUNC: the payload or the ancillary data was cut */
+
+/*
+ * recv6Into(handle, buffer, meta) -> payload length | errno name. Reads one datagram's
+ * payload into `buffer` and its addresses, hop limit and arrival interface into `meta`
+ * (KV_META6_LENGTH bytes or more), both the caller's and reused: nothing is allocated.
+ * The length is the payload's own (MSG_TRUNC), so one greater than buffer.length means
+ * it was cut. "EAGAIN" means the socket is drained. The kernel sends the hop limit and
+ * packet info once the options are set, but the caller must check the HAS_ flags.
+ */
+static napi_value kv_raw6_recv_into(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  unsigned char *buf, *meta;
+  size_t len, meta_len;
+  kv_sock *s = kv_socket_and_bytes(env, info, KV_RAW6, 3, argv, &buf, &len);
+  if (s == NULL || !kv_get_bytes(env, argv[2], &meta, &meta_len) || meta_len < KV_META6_LENGTH) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "recv6Into(raw6 handle, Uint8Array, Uint8Array of 40 bytes)");
     return NULL;
   }
   if (s->fd < 0) return kv_errno_name(env, EBADF);
@@ -382,7 +568,7 @@ static napi_value kv_raw6_recv(napi_env env, napi_callback_info info) {
     struct cmsghdr align;
     unsigned char bytes[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
   } control;
-  struct iovec iov = { .iov_base = s->buf, .iov_len = KV_RECV_BUF };
+  struct iovec iov = { .iov_base = buf, .iov_len = len };
   struct msghdr msg;
   memset(&msg, 0, sizeof(msg));
   memset(&from, 0, sizeof(from));
@@ -393,37 +579,29 @@ static napi_value kv_raw6_recv(napi_env env, napi_callback_info info) {
   msg.msg_control = control.bytes;
   msg.msg_controllen = sizeof(control.bytes);
 
-  ssize_t n = recvmsg(s->fd, &msg, 0);
+  ssize_t n = recvmsg(s->fd, &msg, MSG_TRUNC);
   if (n < 0) return kv_errno_name(env, errno);
 
-  int hop_limit = -1, ifindex = 0;
-  struct in6_addr dst;
-  memset(&dst, 0, sizeof(dst));
+  memset(meta, 0, KV_META6_LENGTH);
+  memcpy(meta + KV_META6_SRC, &from.sin6_addr, 16);
+  uint8_t flags = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ? KV_META6_TRUNCATED : 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != IPPROTO_IPV6) continue;
     if (c->cmsg_type == IPV6_HOPLIMIT && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int hop_limit;
       memcpy(&hop_limit, CMSG_DATA(c), sizeof(int));
+      meta[KV_META6_HOPLIMIT] = (uint8_t)hop_limit;
+      flags |= KV_META6_HAS_HOPLIMIT;
     } else if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
       struct in6_pktinfo pi;
       memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-      dst = pi.ipi6_addr;
-      ifindex = (int)pi.ipi6_ifindex;
+      memcpy(meta + KV_META6_DST, &pi.ipi6_addr, 16);
+      for (int i = 0; i < 4; i++) meta[KV_META6_IFINDEX + i] = (uint8_t)(pi.ipi6_ifindex >> (8 * i));
+      flags |= KV_META6_HAS_PKTINFO;
     }
   }
-
-  napi_value out, flag;
-  KV_CALL(env, napi_create_object(env, &out));
-  if (kv_set_bytes(env, out, "payload", s->buf, (size_t)n) == NULL ||
-      kv_set_bytes(env, out, "src", &from.sin6_addr, 16) == NULL ||
-      kv_set_bytes(env, out, "dst", &dst, 16) == NULL ||
-      kv_set_int(env, out, "hopLimit", hop_limit) == NULL ||
-      kv_set_int(env, out, "ifindex", ifindex) == NULL) {
-    napi_throw_error(env, "KV_NAPI", "recv6: building the result failed");
-    return NULL;
-  }
-  KV_CALL(env, napi_get_boolean(env, (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0, &flag));
-  KV_CALL(env, napi_set_named_property(env, out, "truncated", flag));
-  return out;
+  meta[KV_META6_FLAGS] = flags;
+  return kv_int_result(env, n);
 }
 
 /* ---------- readiness ---------- */
@@ -509,9 +687,12 @@ static napi_value kv_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "packetOpen", NULL, kv_packet_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "packetSend", NULL, kv_packet_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "raw4Open", NULL, kv_raw4_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "raw4Send", NULL, kv_raw4_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recv4Into", NULL, kv_raw4_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },
     { "raw6Open", NULL, kv_raw6_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "raw6Send", NULL, kv_raw6_send, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "recv6", NULL, kv_raw6_recv, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "recv6Into", NULL, kv_raw6_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pollStart", NULL, kv_poll_start, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, kv_close, NULL, NULL, NULL, napi_enumerable, NULL },
   };

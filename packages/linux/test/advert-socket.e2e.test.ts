@@ -80,8 +80,8 @@ describe('AdvertSocket end to end', () => {
     const ifindex = Number((await lab.exec('a', ['cat', '/sys/class/net/eth0/ifindex'])).trim());
     const tx = lab.child('a', 'raw-sender.mjs', {
       family,
-      ifname: 'eth0',
       ifindex,
+      source: A_V4,
       ttl: 64,
       payloadHex: PAYLOAD_HEX,
       dst: family === 4 ? '224.0.0.18' : 'ff02::12',
@@ -97,17 +97,22 @@ describe('AdvertSocket end to end', () => {
     expect(rx.events('advert')).toHaveLength(0);
   });
 
-  test('our own packet looped back by another socket on the host is dropped as own_packet', async () => {
-    // The kernel itself drops a packet from the wire whose source is a local address
-    // ("martian source"), so an own packet can only come back through multicast loopback:
-    // a second socket in B, loopback on (the default), sends to 224.0.0.18.
-    const rx = await receiver(4);
-    const ifindex = Number((await lab.exec('b', ['cat', '/sys/class/net/eth0/ifindex'])).trim());
-    const tx = lab.child('b', 'raw-sender.mjs', { family: 4, ifname: 'eth0', ifindex, ttl: 255, payloadHex: PAYLOAD_HEX, dst: '224.0.0.18', count: 1 });
-    expect(await tx.exited).toBe(0);
-    await rx.waitFor((l) => l['event'] === 'drop');
-    await rx.stop();
-    expect(rx.events('drop')[0]).toMatchObject({ reason: 'own_packet', src: B_V4 });
-    expect(rx.events('advert')).toHaveLength(0);
+  test('our own packet reflected back to us from the wire is dropped as own_packet', async () => {
+    // A forges B's address as the source, as a reflecting switch would return B's advert.
+    // The kernel drops a packet from the wire whose source is a local address ("martian
+    // source") unless accept_local is on, so it is, for this test only.
+    await lab.exec('b', ['sysctl', '-qw', 'net.ipv4.conf.eth0.accept_local=1']);
+    try {
+      const rx = await receiver(4);
+      const ifindex = Number((await lab.exec('a', ['cat', '/sys/class/net/eth0/ifindex'])).trim());
+      const tx = lab.child('a', 'raw-sender.mjs', { family: 4, ifindex, source: B_V4, ttl: 255, payloadHex: PAYLOAD_HEX, dst: '224.0.0.18', count: 1 });
+      expect(await tx.exited).toBe(0);
+      await rx.waitFor((l) => l['event'] === 'drop');
+      await rx.stop();
+      expect(rx.events('drop')[0]).toMatchObject({ reason: 'own_packet', src: B_V4 });
+      expect(rx.events('advert')).toHaveLength(0);
+    } finally {
+      await lab.exec('b', ['sysctl', '-qw', 'net.ipv4.conf.eth0.accept_local=0']);
+    }
   });
 });

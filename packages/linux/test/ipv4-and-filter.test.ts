@@ -1,51 +1,82 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildIpv4Header, parseIpv4Packet } from '../src/advert/ipv4-header.js';
+import { AddressTexts, BoundedMap, BufferViews } from '../src/advert/caches.js';
+import { IPV4_DST_OFFSET, IPV4_SRC_OFFSET, Ipv4HeaderView } from '../src/advert/ipv4-header.js';
 import { checkAdvert, type AdvertPacket } from '../src/advert/receive-filter.js';
 import { internetChecksum } from '../src/frames/checksum.js';
-import { ipv4ToBytes } from '../src/ip.js';
 
 // First advert of fixtures/keepalived-v3-ipv4.txt: IPv4 header + VRRPv3 message.
 const KEEPALIVED_V3 = Buffer.from('45c0002000120000ff70d01b0a63000be0000012' + '31339601000a42fd0a630064', 'hex');
 
-describe('IPv4 header', () => {
-  test('builds the header keepalived sends, byte for byte', () => {
-    const header = buildIpv4Header({
-      src: ipv4ToBytes('10.99.0.11'),
-      dst: ipv4ToBytes('224.0.0.18'),
-      protocol: 112,
-      payloadLength: 12,
-      ttl: 255,
-      tos: 0xc0,
-      id: 0x12,
-    });
-    expect(Buffer.from(header).toString('hex')).toBe(KEEPALIVED_V3.subarray(0, 20).toString('hex'));
-    expect(internetChecksum(header)).toBe(0);
-  });
+describe('IPv4 header view', () => {
+  /** The bytes at the start of a larger reused buffer, as the transport reads them. */
+  function inBuffer(bytes: Uint8Array): Ipv4HeaderView {
+    const buffer = new Uint8Array(128).fill(0xee);
+    buffer.set(bytes);
+    return new Ipv4HeaderView(buffer);
+  }
 
-  test('parses TTL, addresses and payload', () => {
-    const r = parseIpv4Packet(KEEPALIVED_V3);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(r.packet.ttl).toBe(255);
-    expect(r.packet.protocol).toBe(112);
-    expect(Array.from(r.packet.src)).toEqual([10, 99, 0, 11]);
-    expect(Buffer.from(r.packet.payload).toString('hex')).toBe('31339601000a42fd0a630064');
+  test('reads TTL, protocol, lengths and addresses of the header keepalived sends', () => {
+    const view = inBuffer(KEEPALIVED_V3);
+    expect(view.check(KEEPALIVED_V3.length)).toBeUndefined();
+    expect(view.ttl).toBe(255);
+    expect(view.protocol).toBe(112);
+    expect(view.headerLength).toBe(20);
+    expect(view.totalLength).toBe(32);
+    expect(Array.from(view.bytes.subarray(IPV4_SRC_OFFSET, IPV4_SRC_OFFSET + 4))).toEqual([10, 99, 0, 11]);
+    expect(Array.from(view.bytes.subarray(IPV4_DST_OFFSET, IPV4_DST_OFFSET + 4))).toEqual([224, 0, 0, 18]);
   });
 
   test.each([
-    ['shorter than a header', KEEPALIVED_V3.subarray(0, 19), 'truncated_ip'],
-    ['shorter than its total length', KEEPALIVED_V3.subarray(0, 30), 'truncated_ip'],
-    ['not version 4', Buffer.concat([Buffer.from([0x65]), KEEPALIVED_V3.subarray(1)]), 'bad_ip_header'],
-    ['header length below 20', Buffer.concat([Buffer.from([0x44]), KEEPALIVED_V3.subarray(1)]), 'bad_ip_header'],
-  ])('%s -> %s', (_name, bytes, reason) => {
-    expect(parseIpv4Packet(bytes)).toEqual({ ok: false, reason });
+    ['shorter than a header', KEEPALIVED_V3.subarray(0, 19), 19, 'truncated_ip'],
+    ['shorter than its total length', KEEPALIVED_V3.subarray(0, 30), 30, 'truncated_ip'],
+    ['cut by the kernel (longer than the buffer)', KEEPALIVED_V3, 129, 'truncated_ip'],
+    ['not version 4', Buffer.concat([Buffer.from([0x65]), KEEPALIVED_V3.subarray(1)]), 32, 'bad_ip_header'],
+    ['header length below 20', Buffer.concat([Buffer.from([0x44]), KEEPALIVED_V3.subarray(1)]), 32, 'bad_ip_header'],
+    ['total length below the header', Buffer.concat([KEEPALIVED_V3.subarray(0, 2), Buffer.from([0, 16]), KEEPALIVED_V3.subarray(4)]), 32, 'bad_ip_header'],
+  ])('%s -> %s', (_name, bytes, length, reason) => {
+    expect(inBuffer(bytes).check(length)).toBe(reason);
   });
 
   test('random bytes never throw', () => {
     for (let i = 0; i < 2000; i++) {
       const bytes = Uint8Array.from({ length: Math.floor(Math.random() * 64) }, () => Math.floor(Math.random() * 256));
-      expect(() => parseIpv4Packet(bytes)).not.toThrow();
+      const view = new Ipv4HeaderView(bytes);
+      expect(() => [view.check(Math.floor(Math.random() * 80)), view.ttl, view.headerLength, view.totalLength]).not.toThrow();
     }
+  });
+});
+
+describe('receive caches', () => {
+  test('address texts are canonical, made once per address, and follow the bytes', () => {
+    const texts = new AddressTexts(16);
+    const bytes = Uint8Array.from([0, 0, 0xfe, 0x80, ...new Array<number>(13).fill(0), 1]);
+    const first = texts.text(bytes, 2);
+    expect(first).toBe('fe80::1');
+    expect(texts.text(bytes, 2)).toBe(first);
+    bytes[17] = 2;
+    expect(texts.text(bytes, 2)).toBe('fe80::2');
+    const v4 = new AddressTexts(4);
+    expect(v4.text(KEEPALIVED_V3, IPV4_SRC_OFFSET)).toBe('10.99.0.11');
+    expect(v4.text(KEEPALIVED_V3, IPV4_DST_OFFSET)).toBe('224.0.0.18');
+  });
+
+  test('views show whatever the buffer holds now, one object per [start, end)', () => {
+    const buffer = new Uint8Array(16);
+    const views = new BufferViews(buffer);
+    const a = views.view(4, 8);
+    expect(views.view(4, 8)).toBe(a);
+    expect(views.view(4, 9)).not.toBe(a);
+    buffer.set([1, 2, 3, 4], 4);
+    expect(Array.from(a)).toEqual([1, 2, 3, 4]);
+  });
+
+  test('a bounded map forgets everything once full', () => {
+    const map = new BoundedMap<number, string>(2);
+    map.set(1, 'a');
+    map.set(2, 'b');
+    expect(map.get(1)).toBe('a');
+    map.set(3, 'c');
+    expect([map.get(1), map.get(2), map.get(3)]).toEqual([undefined, undefined, 'c']);
   });
 });
 

@@ -9,12 +9,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { InterfaceAddressError, InvalidArgumentError, type SocketError } from '../errors.js';
-import { familyOf, normalizeIp, type Family } from '../ip.js';
+import { familyOf, ipToBytes, normalizeIp, type Family } from '../ip.js';
 import { lookupInterface } from '../netlink/interfaces.js';
+import { BoundedMap } from './caches.js';
 import { openIpv4Transport, VRRP_GROUP_V4 } from './ipv4-transport.js';
 import { openIpv6Transport, VRRP_GROUP_V6 } from './ipv6-transport.js';
-import { ALL_DROP_REASONS, checkAdvert, type AdvertPacket, type DropReason } from './receive-filter.js';
+import { ALL_DROP_REASONS, checkAdvert, type AdvertPacket, type DropReason, type FilterContext } from './receive-filter.js';
 import type { SendOutcome, Transport } from './transport.js';
+
+const WRONG_FAMILY: SendOutcome = Object.freeze({ ok: false, code: 'EAFNOSUPPORT' });
+/** The group and the unicast peers: a few per socket. */
+const DESTINATIONS = 64;
 
 export interface AdvertSocketOptions {
   readonly ifname: string;
@@ -42,11 +47,14 @@ export interface AdvertCounters {
 }
 
 export type AdvertSocketEvents = {
-  /** An advert that passed the IP-level checks; payload is the VRRP message only. */
+  /**
+   * An advert that passed the IP-level checks; payload is the VRRP message only, and valid
+   * only during this call (AdvertPacket.payload).
+   */
   advert: [AdvertPacket];
   /** A packet dropped, with its reason (already counted). */
   drop: [AdvertDrop];
-  /** The socket failed (not a packet); for IPv4 the socket is closed afterwards. */
+  /** The socket failed to receive (not a packet); it stays open. */
   receiveError: [SocketError];
 };
 
@@ -59,9 +67,11 @@ export class AdvertSocket extends EventEmitter<AdvertSocketEvents> {
   /** 224.0.0.18 or ff02::12. */
   readonly multicastGroup: string;
 
-  readonly #ownAddresses: ReadonlySet<string>;
+  readonly #filter: FilterContext;
   readonly #transport: Transport;
   readonly #dropped: Record<DropReason, number>;
+  /** Destination text -> its bytes, or null if it is not an address of this family. */
+  readonly #destinations = new BoundedMap<string, Uint8Array | null>(DESTINATIONS);
   #received = 0;
   #accepted = 0;
   #sent = 0;
@@ -96,7 +106,7 @@ export class AdvertSocket extends EventEmitter<AdvertSocketEvents> {
     this.family = o.family;
     this.source = o.source;
     this.multicastGroup = o.family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
-    this.#ownAddresses = new Set(o.ownAddresses);
+    this.#filter = { ifindex: o.ifindex, ownAddresses: new Set(o.ownAddresses) };
     this.#dropped = Object.fromEntries(ALL_DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
     const handlers = {
       packet: (p: AdvertPacket) => this.#onPacket(p),
@@ -112,11 +122,14 @@ export class AdvertSocket extends EventEmitter<AdvertSocketEvents> {
 
   /**
    * Sends one VRRP message (already encoded, checksum included) to the multicast group or
-   * to a unicast peer. Resolves with the outcome; never rejects.
+   * to a unicast peer, at once: the packet is with the kernel when this returns. Never
+   * throws: EAFNOSUPPORT for a destination not of this family (not counted), EBADF once
+   * closed, EAGAIN if the send buffer is full (the packet is not sent).
    */
-  async send(payload: Uint8Array, dst: string = this.multicastGroup): Promise<SendOutcome> {
-    if (familyOf(dst) !== this.family) return { ok: false, code: 'EAFNOSUPPORT' };
-    const outcome = await this.#transport.send(payload, dst);
+  send(payload: Uint8Array, dst: string = this.multicastGroup): SendOutcome {
+    const dstBytes = this.#destination(dst);
+    if (dstBytes === null) return WRONG_FAMILY;
+    const outcome = this.#transport.send(payload, dstBytes);
     if (outcome.ok) this.#sent++;
     else this.#sendErrors++;
     return outcome;
@@ -139,9 +152,19 @@ export class AdvertSocket extends EventEmitter<AdvertSocketEvents> {
     this.#transport.close();
   }
 
+  /** Converted once per destination, not per send. */
+  #destination(dst: string): Uint8Array | null {
+    let bytes = this.#destinations.get(dst);
+    if (bytes === undefined) {
+      bytes = familyOf(dst) === this.family ? ipToBytes(dst) : null;
+      this.#destinations.set(dst, bytes);
+    }
+    return bytes;
+  }
+
   #onPacket(packet: AdvertPacket): void {
     this.#received++;
-    const reason = checkAdvert(packet, { ifindex: this.ifindex, ownAddresses: this.#ownAddresses });
+    const reason = checkAdvert(packet, this.#filter);
     if (reason !== undefined) {
       this.#drop({ reason, src: packet.src });
       return;

@@ -23,7 +23,10 @@ export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
 export const ALL_DROP_REASONS: readonly DropReason[] = Object.values(DropReason);
 
-/** A received VRRP packet with the IP facts the instance and codec need. */
+/**
+ * A received VRRP packet with the IP facts the instance and codec need. Its fields may be
+ * kept, except `payload`'s bytes (below).
+ */
 export interface AdvertPacket {
   readonly family: Family;
   /** Canonical text (RFC 5952 for IPv6). */
@@ -31,7 +34,12 @@ export interface AdvertPacket {
   readonly dst: string;
   readonly ttlOrHopLimit: number;
   readonly ifindex: number;
-  /** The VRRP message only, without any IP header. */
+  /**
+   * The VRRP message only, without any IP header. A view of the socket's receive buffer,
+   * which the next packet overwrites: valid only during the synchronous 'advert' listener
+   * call. Parse it there (parseAdvert keeps nothing of it), or copy it (`payload.slice()`)
+   * to keep it; never hold the view across an await or a timer.
+   */
   readonly payload: Uint8Array;
 }
 

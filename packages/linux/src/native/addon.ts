@@ -12,6 +12,19 @@ export type NativeHandle = { readonly __brand: 'keepvip-native-socket' };
 /** An errno name such as "EAGAIN" or "EPERM". */
 export type ErrnoName = string;
 
+export interface Raw4OpenOptions {
+  readonly ifindex: number;
+  readonly protocol: number;
+  /** 1-255: every header raw4Send writes carries it. */
+  readonly ttl: number;
+  /** 0-255: the header's type of service byte. */
+  readonly tos: number;
+  /** 4 bytes of a unicast address: every header's source (never left to the kernel). */
+  readonly source: Uint8Array;
+  /** 4 bytes; joined on ifindex only. */
+  readonly group?: Uint8Array;
+}
+
 export interface Raw6OpenOptions {
   readonly ifindex: number;
   readonly protocol: number;
@@ -22,25 +35,53 @@ export interface Raw6OpenOptions {
   readonly group?: Uint8Array;
 }
 
-export interface Raw6Datagram {
-  readonly payload: Buffer;
-  readonly src: Buffer;
-  /** All zeroes if the kernel gave no IPV6_PKTINFO. */
-  readonly dst: Buffer;
-  /** -1 if the kernel gave no IPV6_HOPLIMIT. */
-  readonly hopLimit: number;
-  /** 0 if the kernel gave no IPV6_PKTINFO. */
-  readonly ifindex: number;
-  /** MSG_TRUNC or MSG_CTRUNC: the datagram or its ancillary data did not fit. */
-  readonly truncated: boolean;
+/** Offsets in recv6Into's `meta` array (KV_META6_* in keepvip_net.c: change both together). */
+export const RECV6_META = {
+  /** 16 bytes. */
+  src: 0,
+  /** 16 bytes; zeroes without IPV6_PKTINFO. */
+  dst: 16,
+  /** 4 bytes, little-endian; 0 without IPV6_PKTINFO. */
+  ifindex: 32,
+  /** 1 byte; 0 without IPV6_HOPLIMIT. */
+  hopLimit: 36,
+  /** 1 byte of RECV6_FLAG bits. */
+  flags: 37,
+  /** The array's least length. */
+  length: 40,
+} as const;
+
+/** The arrival interface from recv6Into's `meta` (little-endian, whatever the host). */
+export function recv6Ifindex(meta: Uint8Array): number {
+  const o = RECV6_META.ifindex;
+  return ((meta[o] ?? 0) | ((meta[o + 1] ?? 0) << 8) | ((meta[o + 2] ?? 0) << 16) | ((meta[o + 3] ?? 0) << 24)) >>> 0;
 }
+
+export const RECV6_FLAG = {
+  hasHopLimit: 0x01,
+  hasPktinfo: 0x02,
+  /** MSG_TRUNC or MSG_CTRUNC: the payload or the ancillary data did not fit. */
+  truncated: 0x04,
+} as const;
 
 export interface NativeAddon {
   packetOpen(ifindex: number): NativeHandle | ErrnoName;
   packetSend(handle: NativeHandle, frame: Uint8Array): number | ErrnoName;
+  raw4Open(options: Raw4OpenOptions): NativeHandle | ErrnoName;
+  /** Writes the IPv4 header itself; returns the bytes sent, header included. */
+  raw4Send(handle: NativeHandle, payload: Uint8Array, dst: Uint8Array): number | ErrnoName;
+  /**
+   * One whole IPv4 packet, header first, into `buffer`; returns the packet's length, which
+   * exceeds buffer.length if it was cut. Allocates nothing.
+   */
+  recv4Into(handle: NativeHandle, buffer: Uint8Array): number | ErrnoName;
   raw6Open(options: Raw6OpenOptions): NativeHandle | ErrnoName;
   raw6Send(handle: NativeHandle, payload: Uint8Array, dst: Uint8Array): number | ErrnoName;
-  recv6(handle: NativeHandle): Raw6Datagram | ErrnoName;
+  /**
+   * One datagram's payload into `buffer` and its metadata into `meta` (RECV6_META layout);
+   * returns the payload's length, which exceeds buffer.length if it was cut. Allocates nothing.
+   */
+  recv6Into(handle: NativeHandle, buffer: Uint8Array, meta: Uint8Array): number | ErrnoName;
   /** onReadable gets an errno name if polling failed, else null. */
   pollStart(handle: NativeHandle, onReadable: (error: ErrnoName | null) => void): undefined | ErrnoName;
   close(handle: NativeHandle): undefined;

@@ -1,6 +1,9 @@
 // Runs inside a network namespace (ip netns exec NS node advert-node.mjs CONFIG_JSON).
 // Opens an AdvertSocket, optionally sends adverts, prints one JSON line per event, and on
 // exit prints its counters. Uses the built package (dist): what the daemon will run.
+// send: { payloadHex, count, dst?, intervalMs? } sends one every intervalMs;
+//       { payloadsHex: [...], dst? } sends them all at once, in one synchronous loop;
+//       { payloadHex, untilFailure: max } sends at once until the first failure (or max).
 import { Buffer } from 'node:buffer';
 import { setTimeout } from 'node:timers';
 import { AdvertSocket } from '../../dist/index.js';
@@ -9,6 +12,7 @@ const config = JSON.parse(process.argv[2]);
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const socket = await AdvertSocket.open({ ifname: config.ifname, family: config.family, source: config.source });
+// Printed during the call: the payload is valid only then (AdvertPacket.payload).
 socket.on('advert', (p) =>
   out({ event: 'advert', ...p, payload: Buffer.from(p.payload).toString('hex') }),
 );
@@ -23,12 +27,25 @@ const finish = () => {
 };
 process.on('SIGTERM', finish);
 
-if (config.send) {
-  const payload = Buffer.from(config.send.payloadHex, 'hex');
-  for (let i = 0; i < config.send.count; i++) {
-    const r = await socket.send(payload, config.send.dst);
-    out({ event: 'sent', ...r });
-    await new Promise((res) => setTimeout(res, config.send.intervalMs ?? 20));
+const send = config.send;
+if (send?.payloadsHex !== undefined) {
+  const outcomes = send.payloadsHex.map((hex) => socket.send(Buffer.from(hex, 'hex'), send.dst));
+  for (const r of outcomes) out({ event: 'sent', ...r });
+} else if (send?.untilFailure !== undefined) {
+  const payload = Buffer.from(send.payloadHex, 'hex');
+  let sent = 0;
+  let failure;
+  while (failure === undefined && sent < send.untilFailure) {
+    const r = socket.send(payload, send.dst);
+    if (r.ok) sent++;
+    else failure = r;
+  }
+  out({ event: 'burst', sent, failure });
+} else if (send !== undefined) {
+  const payload = Buffer.from(send.payloadHex, 'hex');
+  for (let i = 0; i < send.count; i++) {
+    out({ event: 'sent', ...socket.send(payload, send.dst) });
+    await new Promise((res) => setTimeout(res, send.intervalMs ?? 20));
   }
 }
 setTimeout(finish, config.listenMs ?? 0);
