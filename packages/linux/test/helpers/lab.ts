@@ -78,6 +78,14 @@ export class Child {
   }
 }
 
+export interface LinkEnd {
+  readonly ns: string;
+  readonly ifname: string;
+  readonly cidr?: string;
+  readonly mac?: string;
+  readonly index?: number;
+}
+
 export class Lab {
   readonly prefix = `kvl-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly #namespaces: string[] = [];
@@ -98,9 +106,16 @@ export class Lab {
     return ns;
   }
 
-  /** A veth pair between two namespaces, both ends up, with optional IPv4 addresses (CIDR). */
-  async link(a: { ns: string; ifname: string; cidr?: string; mac?: string }, b: { ns: string; ifname: string; cidr?: string; mac?: string }): Promise<void> {
-    await run('ip', ['link', 'add', a.ifname, 'netns', this.ns(a.ns), 'type', 'veth', 'peer', 'name', b.ifname, 'netns', this.ns(b.ns)]);
+  /**
+   * A veth pair between two namespaces, both ends up, with optional IPv4 addresses (CIDR)
+   * and interface indexes (a large one puts every byte of a 32-bit ifindex to the test).
+   */
+  async link(a: LinkEnd, b: LinkEnd): Promise<void> {
+    const index = (end: LinkEnd): string[] => (end.index === undefined ? [] : ['index', String(end.index)]);
+    await run('ip', [
+      'link', 'add', a.ifname, 'netns', this.ns(a.ns), ...index(a),
+      'type', 'veth', 'peer', ...index(b), 'name', b.ifname, 'netns', this.ns(b.ns),
+    ]);
     for (const end of [a, b]) {
       if (end.mac !== undefined) await this.exec(end.ns, ['ip', 'link', 'set', end.ifname, 'address', end.mac]);
       if (end.cidr !== undefined) await this.exec(end.ns, ['ip', 'addr', 'add', end.cidr, 'dev', end.ifname]);
