@@ -30,10 +30,7 @@ export function createLinuxDataPlane(): DataPlane {
       socket.on('receiveError', (e) => onError(e.message));
       return {
         sourceAddress: socket.source,
-        async send(payload, dst) {
-          const outcome = await socket.send(payload, dst);
-          return outcome.ok ? { ok: true } : { ok: false, code: outcome.code };
-        },
+        send: (payload, dst) => socket.send(payload, dst),
         dropped: () => socket.counters().dropped,
         close: () => socket.close(),
       };

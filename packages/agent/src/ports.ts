@@ -2,6 +2,10 @@
  * What an instance needs from the data plane, as small ports. The Linux adapter implements
  * them over @keepvip/linux; narrow unit tests may use fakes.
  */
+import { nodeTimerHost, TimerQueue, type Timer } from './timer-queue.js';
+
+export type { Timer } from './timer-queue.js';
+
 export interface AnnouncePolicy {
   /** Frames at once on takeover. */
   readonly repeat: number;
@@ -16,7 +20,8 @@ export interface AnnouncePolicy {
 export interface AdvertSender {
   /** The address adverts leave from: primary IPv4, or the IPv6 link-local. */
   readonly sourceAddress: string;
-  send(payload: Uint8Array, dst: string): Promise<{ ok: true } | { ok: false; code: string }>;
+  /** Synchronous: the socket is non-blocking and a failure is a value, never an exception. */
+  send(payload: Uint8Array, dst: string): { ok: true } | { ok: false; code: string };
 }
 
 /** Addresses on one interface, tagged as keepvip's in the kernel. CIDRs in canonical form. */
@@ -37,18 +42,19 @@ export interface AnnouncerPort {
   cancel(setId: string): void;
 }
 
-/** A monotonic clock in milliseconds and one-shot timers on it. */
+/** A monotonic clock in milliseconds and one-shot timers on it, re-armed in place. */
 export interface Clock {
   now(): number;
-  setTimer(atMs: number, fire: () => void): () => void;
+  /** A timer calling `fire` when it comes due; made once, armed and cancelled many times. */
+  timer(fire: () => void): Timer;
 }
 
+const processTimers = new TimerQueue(nodeTimerHost);
+
+/** Real time: every timer of the process on one queue (see timer-queue.ts). */
 export const monotonicClock: Clock = {
   now: () => performance.now(),
-  setTimer(atMs, fire) {
-    const handle = setTimeout(fire, Math.max(0, atMs - performance.now()));
-    return () => clearTimeout(handle);
-  },
+  timer: (fire) => processTimers.timer(fire),
 };
 
 /** A received advert that passed the IP-level checks (TTL 255, interface, not our own). */

@@ -16,7 +16,7 @@ function harness(priority: number, nowMs = 0) {
     spec: spec(priority),
     sender: {
       sourceAddress: '10.0.0.2',
-      send: async () => {
+      send: () => {
         events.push('advert');
         return { ok: true };
       },
@@ -30,7 +30,7 @@ function harness(priority: number, nowMs = 0) {
     acceptFilter: { block: async () => undefined, unblock: async () => undefined },
     announcer: { announce: () => void events.push('announce'), cancel: () => void events.push('cancel') },
     reannouncer: { announce: () => void events.push('reannounce'), cancel: () => undefined },
-    clock: { now: () => nowMs, setTimer: (atMs) => (timers.push(atMs), () => undefined) },
+    clock: { now: () => nowMs, timer: () => ({ arm: (atMs) => void timers.push(atMs), cancel: () => undefined }) },
     log: createLogger({ format: 'json', level: 'error' }),
   });
   return { runner, events, timers, finishAdd: () => finishAdd() };

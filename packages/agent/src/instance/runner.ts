@@ -20,7 +20,7 @@ import {
 } from '@keepvip/vrrp';
 import type { ResolvedInstance } from '../config/validate.js';
 import { RateLimitedLog, type Logger } from '../logging.js';
-import type { AcceptFilterPort, AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, VipPort } from '../ports.js';
+import type { AcceptFilterPort, AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, Timer, VipPort } from '../ports.js';
 import { countDrop, newCounters, type InstanceCounters } from './counters.js';
 
 export const VRRP_GROUP = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
@@ -94,12 +94,12 @@ export function reassertPolicy(spec: ResolvedInstance): AnnouncePolicy {
 
 export class InstanceRunner {
   private machine: VrrpInstance;
-  private readonly timers = new Map<TimerName, () => void>();
+  /** The machine's two timers, made once and re-armed in place (one advert each per interval). */
+  private readonly timers: Readonly<Record<TimerName, Timer>>;
   /** Address changes run one after another, in the order the machine asked for them. */
   private addressOps: Promise<void> = Promise.resolve();
-  private readonly pendingSends = new Set<Promise<unknown>>();
-  /** Encoded adverts by priority/interval/destination (see encodedAdvert). */
-  private readonly encoded = new Map<string, Uint8Array>();
+  /** Where adverts go (the unicast peers, or the family's multicast group), each with its encoded adverts. */
+  private readonly destinations: ReadonlyArray<{ readonly dst: string; readonly encoded: Map<number, Uint8Array> }>;
   private readonly packetLog = new RateLimitedLog();
   readonly counters: InstanceCounters = newCounters();
   lastTransition: TransitionRecord | null = null;
@@ -108,6 +108,15 @@ export class InstanceRunner {
 
   constructor(private readonly deps: InstanceDeps) {
     this.machine = createInstance(machineConfig(deps.spec, deps.sender.sourceAddress));
+    this.timers = {
+      adverTimer: deps.clock.timer(() => this.dispatch({ kind: 'AdverTimerFired' })),
+      masterDownTimer: deps.clock.timer(() => {
+        this.counters.masterDownTimerExpiries++;
+        this.dispatch({ kind: 'MasterDownTimerFired' });
+      }),
+    };
+    const peers = deps.spec.unicastPeers.length > 0 ? deps.spec.unicastPeers : [VRRP_GROUP[deps.spec.family]];
+    this.destinations = peers.map((dst) => ({ dst, encoded: new Map<number, Uint8Array>() }));
   }
 
   get name(): string {
@@ -133,14 +142,13 @@ export class InstanceRunner {
   /** Graceful stop: a Master sends priority 0 and releases its addresses; resolves when done. */
   async stop(): Promise<void> {
     this.dispatch({ kind: 'Shutdown' });
-    for (const cancel of this.timers.values()) cancel();
-    this.timers.clear();
+    this.timers.adverTimer.cancel();
+    this.timers.masterDownTimer.cancel();
     await this.settled();
   }
 
-  /** Resolves once the address operations and sends asked for so far are done. */
+  /** Resolves once the address operations asked for so far are done (adverts leave at once). */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.pendingSends]);
     await this.addressOps;
   }
 
@@ -230,20 +238,11 @@ export class InstanceRunner {
         this.addressOp('announce', async () => port.announce(this.name, addresses));
         return;
       }
-      case 'ArmTimer': {
-        this.timers.get(action.timer)?.();
-        const atMs = action.timer === 'adverTimer' ? this.onAdvertGrid(action.atMs) : action.atMs;
-        const cancel = this.deps.clock.setTimer(atMs, () => {
-          this.timers.delete(action.timer);
-          if (action.timer === 'masterDownTimer') this.counters.masterDownTimerExpiries++;
-          this.dispatch({ kind: action.timer === 'adverTimer' ? 'AdverTimerFired' : 'MasterDownTimerFired' });
-        });
-        this.timers.set(action.timer, cancel);
+      case 'ArmTimer':
+        this.timers[action.timer].arm(action.timer === 'adverTimer' ? this.onAdvertGrid(action.atMs) : action.atMs);
         return;
-      }
       case 'CancelTimer':
-        this.timers.get(action.timer)?.();
-        this.timers.delete(action.timer);
+        this.timers[action.timer].cancel();
         return;
       case 'StateChanged': {
         this.counters.transitions++;
@@ -295,34 +294,30 @@ export class InstanceRunner {
   /**
    * The advert's bytes, encoded once: the configuration never changes while the instance runs,
    * so they differ only by priority, interval and destination (the v3 checksum covers the
-   * pseudo-header). Keeps address parsing and checksumming out of the advert loop.
+   * pseudo-header). Keeps address parsing, checksumming and allocation out of the advert loop.
    */
-  private encodedAdvert(priority: number, advertIntervalCs: number, dst: string): Uint8Array {
-    const key = `${priority}/${advertIntervalCs}/${dst}`;
-    let bytes = this.encoded.get(key);
+  private encodedAdvert(priority: number, advertIntervalCs: number, to: { dst: string; encoded: Map<number, Uint8Array> }): Uint8Array {
+    // priority 0..255, interval 1..4095 centiseconds: one number, no string key per advert.
+    const key = advertIntervalCs * 256 + priority;
+    let bytes = to.encoded.get(key);
     if (bytes === undefined) {
       const advert = advertFor(this.machine.config, priority, advertIntervalCs);
-      bytes = emitAdvert(advert, this.codecContext(this.deps.sender.sourceAddress, dst));
-      this.encoded.set(key, bytes);
+      bytes = emitAdvert(advert, this.codecContext(this.deps.sender.sourceAddress, to.dst));
+      to.encoded.set(key, bytes);
     }
     return bytes;
   }
 
   private sendAdvert(priority: number, advertIntervalCs: number): void {
-    const spec = this.deps.spec;
-    const destinations = spec.unicastPeers.length > 0 ? spec.unicastPeers : [VRRP_GROUP[spec.family]];
-    for (const dst of destinations) {
-      const payload = this.encodedAdvert(priority, advertIntervalCs, dst);
-      const sending = this.deps.sender.send(payload, dst).then((outcome) => {
-        if (outcome.ok) this.counters.advertsSent++;
-        else {
-          this.counters.sendErrors++;
-          const suppressed = this.packetLog.shouldLog(`send:${outcome.code}`, this.deps.clock.now());
-          if (suppressed !== undefined) this.log('warn', `advert not sent: ${outcome.code}`, { dst, suppressed });
-        }
-      });
-      this.pendingSends.add(sending);
-      void sending.finally(() => this.pendingSends.delete(sending));
+    for (const to of this.destinations) {
+      const outcome = this.deps.sender.send(this.encodedAdvert(priority, advertIntervalCs, to), to.dst);
+      if (outcome.ok) {
+        this.counters.advertsSent++;
+        continue;
+      }
+      this.counters.sendErrors++;
+      const suppressed = this.packetLog.shouldLog(`send:${outcome.code}`, this.deps.clock.now());
+      if (suppressed !== undefined) this.log('warn', `advert not sent: ${outcome.code}`, { dst: to.dst, suppressed });
     }
   }
 }
