@@ -3,162 +3,202 @@
  * across fields (families, VRID uniqueness, sync groups) in validate.ts. Every error carries
  * its path, and all of them are reported at once.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import { parseDurationMs } from './duration.js';
 import { parseVip, type VipSpec } from './addresses.js';
 
-const show = (input: unknown): string => (typeof input === 'string' ? `"${input}"` : JSON.stringify(input) ?? String(input));
+const show = (input: unknown): string =>
+  typeof input === 'string' ? `"${input}"` : typeof input === 'number' ? String(input) : (JSON.stringify(input) ?? String(input));
 
-function integer(min: number, max: number) {
-  const outOfRange = (iss: { input?: unknown }) => `${show(iss.input)} is out of range ${min}..${max}`;
-  return z
-    .number({ error: (iss) => `${show(iss.input)} is not a number` })
-    .int({ error: (iss) => `${show(iss.input)} is not a whole number` })
-    .min(min, { error: outOfRange })
-    .max(max, { error: outOfRange });
+/** The offending value, then `tail`: `"x": version is 2 or 3`. */
+const showing = (tail: string) => (issue: v.BaseIssue<unknown>) => `${show(issue.input)}${tail}`;
+/** A value of the wrong type: `5 is not a string`; none at all (left out, or empty in YAML): "is required". */
+const wrongType = (what: string) => (issue: v.BaseIssue<unknown>) => (issue.input == null ? 'is required' : `${show(issue.input)} is not ${what}`);
+
+const text = () => v.string(wrongType('a string'));
+const nonEmpty = () => v.pipe(text(), v.minLength(1, 'Too small: expected string to have >=1 characters'));
+const flag = () => v.boolean(wrongType('true or false'));
+const list = <T extends v.GenericSchema>(item: T) => v.array(item, wrongType('a list'));
+const oneOf = <const T extends readonly string[]>(options: T) =>
+  v.picklist(options, `Invalid option: expected one of ${options.map((o) => `"${o}"`).join('|')}`);
+
+const notMapping = wrongType('a mapping');
+const arrayAsMapping = v.never(notMapping);
+
+/**
+ * A mapping whose unknown keys are errors. valibot stops at the first unknown key, so the
+ * message names them all (validate.ts reports it at the mapping's own path); a left-out key
+ * "is required". valibot takes an array for an object: rejected first.
+ */
+function strict<const E extends v.ObjectEntries>(entries: E) {
+  const object = v.strictObject(entries, (issue) => {
+    if (issue.expected !== 'never') return notMapping(issue);
+    const unknown = Object.keys(issue.path?.[0]?.input ?? {}).filter((key) => !Object.hasOwn(entries, key));
+    return `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`;
+  });
+  return v.lazy((input) => (Array.isArray(input) ? arrayAsMapping : object));
 }
 
-/** "1s", "100ms"; a bare number is taken as seconds, as keepalived does. */
-const duration = z
-  .union([z.string(), z.number()], { error: (iss) => `${show(iss.input)} is not a duration like "1s" or "100ms"` })
-  .transform((value, ctx) => {
+function integer(min: number, max: number) {
+  return v.pipe(
+    v.number(wrongType('a number')),
+    v.integer(showing(' is not a whole number')),
+    v.check((n) => !Number.isInteger(n) || (n >= min && n <= max), showing(` is out of range ${min}..${max}`)),
+  );
+}
+
+const notDuration = (input: unknown) => `${show(input)} is not a duration like "1s" or "100ms"`;
+
+/** "1s", "100ms"; a bare number is taken as seconds, as keepalived does. Defaults are written the same way. */
+const duration = v.pipe(
+  v.union([v.string(), v.number()], (issue) => notDuration(issue.input)),
+  v.rawTransform<string | number, number>(({ dataset: { value }, addIssue, NEVER }) => {
     const ms = typeof value === 'number' ? value * 1000 : parseDurationMs(value);
     if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: `${show(value)} is not a duration like "1s" or "100ms"` });
-      return z.NEVER;
+      addIssue({ message: notDuration(value) });
+      return NEVER;
     }
     return ms;
-  });
+  }),
+);
 
-const vip = z.string({ error: (iss) => `${show(iss.input)} is not an address` }).transform((text, ctx): VipSpec => {
-  const parsed = parseVip(text);
-  if (typeof parsed === 'string') {
-    ctx.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const vip = v.pipe(
+  v.string(wrongType('an address')),
+  v.rawTransform<string, VipSpec>(({ dataset: { value }, addIssue, NEVER }) => {
+    const parsed = parseVip(value);
+    if (typeof parsed === 'string') {
+      addIssue({ message: parsed });
+      return NEVER;
+    }
+    return parsed;
+  }),
+);
 
-const address = z.string().refine((text) => typeof parseVip(text) !== 'string' && !text.includes('/'), {
-  error: (iss) => `${show(iss.input)} is not an IP address`,
-});
+const address = v.pipe(
+  v.string(wrongType('an IP address')),
+  v.check((text) => typeof parseVip(text) !== 'string' && !text.includes('/'), showing(' is not an IP address')),
+);
 
-const announce = z
-  .strictObject({
+const announce = v.optional(
+  strict({
     /** Gratuitous ARPs / NAs per burst on becoming Master (keepalived garp_master_repeat). */
-    repeat: integer(1, 100).default(5),
+    repeat: v.optional(integer(1, 100), 5),
     /** Gap between the frames of one burst (keepalived garp_interval). */
-    interval: duration.default(0),
+    interval: v.optional(duration, '0s'),
     /** When the second burst of `repeat` goes (keepalived garp_master_delay); 0 = none. */
-    delay: duration.default(5000),
+    delay: v.optional(duration, '5s'),
     /** Periodic re-announcement while Master (keepalived garp_master_refresh); 0 = off. */
-    refresh: duration.default(0),
-  })
-  .default({ repeat: 5, interval: 0, delay: 5000, refresh: 0 });
+    refresh: v.optional(duration, '0s'),
+  }),
+  {},
+);
 
-const trackInterface = z.strictObject({
-  name: z.string().min(1),
+const trackInterface = strict({
+  name: nonEmpty(),
   /** Omitted: the instance goes to Fault while the interface is down. */
-  weight: integer(-254, 254).optional(),
+  weight: v.optional(integer(-254, 254)),
 });
 
-const trackScript = z.strictObject({
-  name: z.string().min(1).optional(),
-  command: z.string().min(1, { error: 'is empty' }),
-  interval: duration.default(1000),
-  timeout: duration.default(2000),
-  rise: integer(1, 1000).default(1),
-  fall: integer(1, 1000).default(1),
+const trackScript = strict({
+  name: v.optional(nonEmpty()),
+  command: v.pipe(text(), v.minLength(1, 'is empty')),
+  interval: v.optional(duration, '1s'),
+  timeout: v.optional(duration, '2s'),
+  rise: v.optional(integer(1, 1000), 1),
+  fall: v.optional(integer(1, 1000), 1),
   /** Omitted: the instance goes to Fault while the script fails. */
-  weight: integer(-254, 254).optional(),
+  weight: v.optional(integer(-254, 254)),
 });
 
-const trackFile = z.strictObject({
-  path: z.string().min(1),
+const trackFile = strict({
+  path: nonEmpty(),
   /** The file holds a number; the effective priority moves by number * weight (keepalived). */
-  weight: integer(-254, 254).default(1),
+  weight: v.optional(integer(-254, 254), 1),
 });
 
-const notify = z
-  .strictObject({
-    master: z.string().min(1).optional(),
-    backup: z.string().min(1).optional(),
-    fault: z.string().min(1).optional(),
-    stop: z.string().min(1).optional(),
+const notify = v.optional(
+  strict({
+    master: v.optional(nonEmpty()),
+    backup: v.optional(nonEmpty()),
+    fault: v.optional(nonEmpty()),
+    stop: v.optional(nonEmpty()),
     /** Called on every transition with keepalived's arguments: INSTANCE <name> <state> <priority>. */
-    any: z.string().min(1).optional(),
-    timeout: duration.default(10_000),
-  })
-  .optional();
+    any: v.optional(nonEmpty()),
+    timeout: v.optional(duration, '10s'),
+  }),
+);
 
-const auth = z.strictObject({
-  type: z.literal('password', { error: (iss) => `${show(iss.input)}: only "password" (VRRPv2 simple text) exists` }),
-  password: z
-    .string()
-    .min(1)
-    .max(8, { error: (iss) => `is ${String(iss.input).length} characters long; VRRPv2 carries at most 8` }),
+const auth = strict({
+  type: v.literal('password', showing(': only "password" (VRRPv2 simple text) exists')),
+  password: v.pipe(
+    nonEmpty(),
+    v.maxLength(8, (issue) => `is ${issue.input.length} characters long; VRRPv2 carries at most 8`),
+  ),
 });
 
-export const instanceSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (iss) => `${show(iss.input)}: use 1..64 letters, digits, "_", "-" or "."` }),
-  interface: z.string().regex(/^[^\s/]{1,15}$/, { error: (iss) => `${show(iss.input)} is not an interface name (1..15 characters)` }),
+export const instanceSchema = strict({
+  name: v.pipe(text(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, showing(': use 1..64 letters, digits, "_", "-" or "."'))),
+  interface: v.pipe(text(), v.regex(/^[^\s/]{1,15}$/, showing(' is not an interface name (1..15 characters)'))),
   vrid: integer(1, 255),
-  version: z.union([z.literal(2), z.literal(3)], { error: (iss) => `${show(iss.input)}: version is 2 or 3` }).default(3),
-  priority: integer(1, 255).default(100),
-  advertInterval: duration.default(1000),
-  preempt: z.boolean().default(true),
-  preemptDelay: duration.default(0),
+  version: v.optional(v.picklist([2, 3], showing(': version is 2 or 3')), 3),
+  priority: v.optional(integer(1, 255), 100),
+  advertInterval: v.optional(duration, '1s'),
+  preempt: v.optional(flag(), true),
+  preemptDelay: v.optional(duration, '0s'),
   /**
    * RFC 5798 Accept_Mode. On by default, as keepalived behaves outside strict mode and as a
    * VIP serving traffic (an ingress) needs; off drops packets to the VIPs unless owner.
    */
-  acceptMode: z.boolean().default(true),
-  downTimerAdverts: integer(3, 60).default(3),
-  reassertOnLowerPriority: z.boolean().default(true),
-  vips: z.array(vip).min(1, { error: 'needs at least one address' }),
-  unicastPeers: z.array(address).default([]),
+  acceptMode: v.optional(flag(), true),
+  downTimerAdverts: v.optional(integer(3, 60), 3),
+  reassertOnLowerPriority: v.optional(flag(), true),
+  vips: v.pipe(list(vip), v.minLength(1, 'needs at least one address')),
+  unicastPeers: v.optional(list(address), []),
   /**
    * VRRPv3 over IPv4: checksum the VRRP message alone, without the pseudo-header, for peers
    * that do so (RFC 5798 and keepalived include it). Off by default.
    */
-  v3ChecksumWithoutPseudoHeader: z.boolean().default(false),
-  auth: auth.optional(),
+  v3ChecksumWithoutPseudoHeader: v.optional(flag(), false),
+  auth: v.optional(auth),
   announce,
-  track: z
-    .strictObject({
-      interfaces: z.array(trackInterface).default([]),
-      scripts: z.array(trackScript).default([]),
-      files: z.array(trackFile).default([]),
-    })
-    .default({ interfaces: [], scripts: [], files: [] }),
+  track: v.optional(
+    strict({
+      interfaces: v.optional(list(trackInterface), []),
+      scripts: v.optional(list(trackScript), []),
+      files: v.optional(list(trackFile), []),
+    }),
+    {},
+  ),
   notify,
 });
 
-export const syncGroupSchema = z.strictObject({
-  name: z.string().min(1),
-  instances: z.array(z.string().min(1)).min(2, { error: 'a sync group needs at least two instances' }),
+export const syncGroupSchema = strict({
+  name: nonEmpty(),
+  instances: v.pipe(list(nonEmpty()), v.minLength(2, 'a sync group needs at least two instances')),
   notify,
 });
 
-export const configSchema = z.strictObject({
-  global: z
-    .strictObject({
-      statusSocket: z.string().min(1).default('/run/keepvip/keepvip.sock'),
-      metrics: z.strictObject({ listen: z.string().regex(/^.+:\d{1,5}$/, { error: 'is not host:port' }) }).optional(),
-      log: z
-        .strictObject({
-          format: z.enum(['json', 'pretty']).default('json'),
-          level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-        })
-        .default({ format: 'json', level: 'info' }),
+export const configSchema = strict({
+  global: v.optional(
+    strict({
+      statusSocket: v.optional(nonEmpty(), '/run/keepvip/keepvip.sock'),
+      metrics: v.optional(strict({ listen: v.pipe(text(), v.regex(/^.+:\d{1,5}$/, 'is not host:port')) })),
+      log: v.optional(
+        strict({
+          format: v.optional(oneOf(['json', 'pretty']), 'json'),
+          level: v.optional(oneOf(['error', 'warn', 'info', 'debug']), 'info'),
+        }),
+        {},
+      ),
       /** Reconcile the kernel's addresses against the desired ones this often. */
-      reconcileInterval: duration.default(5000),
-    })
-    .default({ statusSocket: '/run/keepvip/keepvip.sock', log: { format: 'json', level: 'info' }, reconcileInterval: 5000 }),
-  instances: z.array(instanceSchema).min(1, { error: 'needs at least one instance' }),
-  syncGroups: z.array(syncGroupSchema).default([]),
+      reconcileInterval: v.optional(duration, '5s'),
+    }),
+    {},
+  ),
+  instances: v.pipe(list(instanceSchema), v.minLength(1, 'needs at least one instance')),
+  syncGroups: v.optional(list(syncGroupSchema), []),
 });
 
-export type InstanceSpec = z.output<typeof instanceSchema>;
-export type SyncGroupSpec = z.output<typeof syncGroupSchema>;
-export type KeepvipConfig = z.output<typeof configSchema>;
+export type InstanceSpec = v.InferOutput<typeof instanceSchema>;
+export type SyncGroupSpec = v.InferOutput<typeof syncGroupSchema>;
+export type KeepvipConfig = v.InferOutput<typeof configSchema>;

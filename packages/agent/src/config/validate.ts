@@ -3,7 +3,7 @@
  * `instances[2].vrid: 300 is out of range 1..255`.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { safeParse, type BaseIssue } from 'valibot';
 import { familyOfAddress } from './addresses.js';
 import { configSchema, type InstanceSpec, type KeepvipConfig } from './schema.js';
 
@@ -33,13 +33,12 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-function zodIssues(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return { path: formatPath(issue.path), message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
-    }
-    if (issue.code === 'invalid_type' && issue.input === undefined) return { path: formatPath(issue.path), message: 'is required' };
-    return { path: formatPath(issue.path), message: issue.message };
+function schemaIssues(issues: readonly BaseIssue<unknown>[]): ConfigIssue[] {
+  return issues.map((issue) => {
+    const keys = (issue.path ?? []).map((item) => item.key as PropertyKey);
+    // An unknown key (schema.ts `strict`) is reported on the mapping that has it.
+    const unknownKey = issue.type === 'strict_object' && issue.expected === 'never';
+    return { path: formatPath(unknownKey ? keys.slice(0, -1) : keys), message: issue.message };
   });
 }
 
@@ -106,11 +105,11 @@ function crossCheck(config: KeepvipConfig): { instances: ResolvedInstance[]; err
 
 /** Validates an already-parsed document (from YAML or JSON). */
 export function validateConfig(document: unknown): ValidationResult {
-  const parsed = configSchema.safeParse(document);
-  if (!parsed.success) return { ok: false, errors: zodIssues(parsed.error) };
-  const { instances, errors, warnings } = crossCheck(parsed.data);
+  const parsed = safeParse(configSchema, document);
+  if (!parsed.success) return { ok: false, errors: schemaIssues(parsed.issues) };
+  const { instances, errors, warnings } = crossCheck(parsed.output);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { ...parsed.data, instances }, warnings };
+  return { ok: true, config: { ...parsed.output, instances }, warnings };
 }
 
 /** Parses YAML text and validates it; syntax errors carry their line and column. */

@@ -3,12 +3,12 @@
  * ("1s", optional defaults). Deriving the types from the schema makes a field the schema does
  * not know a compile error here rather than a validation error at run time.
  */
-import type { z } from 'zod';
+import type { InferInput } from 'valibot';
 import type { configSchema, instanceSchema, syncGroupSchema } from '../config/schema.js';
 
-export type ConfigInput = z.input<typeof configSchema>;
-export type InstanceInput = z.input<typeof instanceSchema>;
-export type SyncGroupInput = z.input<typeof syncGroupSchema>;
+export type ConfigInput = InferInput<typeof configSchema>;
+export type InstanceInput = InferInput<typeof instanceSchema>;
+export type SyncGroupInput = InferInput<typeof syncGroupSchema>;
 export type AnnounceInput = NonNullable<InstanceInput['announce']>;
 export type NotifyInput = NonNullable<InstanceInput['notify']>;
 export type TrackInput = NonNullable<InstanceInput['track']>;
