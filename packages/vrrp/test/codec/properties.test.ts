@@ -130,3 +130,20 @@ describe('parse never throws', () => {
     );
   });
 });
+
+describe('pseudo-header addresses, converted once per address', () => {
+  it('checks every source right across more sources than the conversion keeps (its eviction)', () => {
+    const advert: Advert = { version: 3, type: 1, vrid: 7, priority: 100, advertIntervalCs: 10, addresses: ['10.99.0.100'], authType: 0, authData: new Uint8Array(0) };
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 600; i++) {
+        const src = `10.${(i >> 8) & 0xff}.${i & 0xff}.${round + 1}`;
+        const bytes = emitAdvert(advert, { family: 4, src, dst: '224.0.0.18' });
+        expect(parseAdvert(bytes, { family: 4, src, dst: '224.0.0.18' }).ok).toBe(true);
+        // The same bytes from any other source fail the checksum: a stale entry would pass them.
+        const other = `10.${(i >> 8) & 0xff}.${i & 0xff}.${round + 101}`;
+        const wrong = parseAdvert(bytes, { family: 4, src: other, dst: '224.0.0.18' });
+        expect(wrong.ok ? 'ok' : wrong.error.code).toBe('bad_checksum');
+      }
+    }
+  });
+});
