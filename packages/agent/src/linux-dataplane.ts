@@ -26,7 +26,8 @@ export function createLinuxDataPlane(): DataPlane {
 
     async openChannel({ ifname, family, onPacket, onError }) {
       const socket = await AdvertSocket.open({ ifname, family });
-      socket.on('advert', (p) => onPacket({ src: p.src, dst: p.dst, payload: p.payload }));
+      // The packet as it is (no copy per advert); its payload is valid during this call only.
+      socket.on('advert', onPacket);
       socket.on('receiveError', (e) => onError(e.message));
       return {
         sourceAddress: socket.source,

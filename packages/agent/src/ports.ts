@@ -61,6 +61,7 @@ export const monotonicClock: Clock = {
 export interface ReceivedPacket {
   readonly src: string;
   readonly dst: string;
+  /** A view of the socket's receive buffer: valid during the onPacket call only, never kept. */
   readonly payload: Uint8Array;
 }
 
