@@ -110,6 +110,11 @@ instances:
     expect(errorsOf('instances:\n  - name: [unclosed\n')[0]).toMatch(/^YAML syntax: line \d+, column \d+/);
   });
 
+  it('a key given twice and a second document are YAML errors too', () => {
+    expect(errorsOf('instances: []\ninstances: []\n')).toEqual(['YAML syntax: line 2, column 1: duplicated mapping key']);
+    expect(errorsOf('instances: []\n---\ninstances: []\n')).toEqual(['YAML syntax: expected a single document in the stream, but found more']);
+  });
+
   it('reports missing required fields', () => {
     expect(errorsOf('instances:\n  - name: a\n    vips: [10.0.0.1]\n')).toEqual(['instances[0].interface: is required', 'instances[0].vrid: is required']);
   });

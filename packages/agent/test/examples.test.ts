@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { formatIssue, parseConfigText } from '../src/index.js';
 
 const repo = new URL('../../../', import.meta.url);
 
 describe('shipped example configurations', () => {
   it('the DaemonSet’s keepvip-config ConfigMap holds a valid configuration', () => {
-    const docs = parseAllDocuments(readFileSync(new URL('daemonset/configmap-example.yaml', repo), 'utf8')).map((d) => d.toJS() as { metadata?: { name?: string }; data?: Record<string, string> });
+    const docs = loadAll(readFileSync(new URL('daemonset/configmap-example.yaml', repo), 'utf8')) as { metadata?: { name?: string }; data?: Record<string, string> }[];
     const text = docs.find((d) => d.metadata?.name === 'keepvip-config')?.data?.['config.yaml'];
     expect(text).toBeDefined();
     const result = parseConfigText(text ?? '');

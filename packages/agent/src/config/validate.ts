@@ -2,7 +2,7 @@
  * From file text to a valid configuration, or every error at once, each naming its path:
  * `instances[2].vrid: 300 is out of range 1..255`.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { CORE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { safeParse, type BaseIssue } from 'valibot';
 import { familyOfAddress } from './addresses.js';
 import { configSchema, type InstanceSpec, type KeepvipConfig } from './schema.js';
@@ -112,18 +112,19 @@ export function validateConfig(document: unknown): ValidationResult {
   return { ok: true, config: { ...parsed.output, instances }, warnings };
 }
 
-/** Parses YAML text and validates it; syntax errors carry their line and column. */
+/**
+ * Parses YAML text and validates it; a syntax error carries its line and column. YAML 1.2 core
+ * schema: no timestamps or merge keys; a key given twice is an error.
+ */
 export function parseConfigText(text: string): ValidationResult {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      errors: doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return { path: '', message: `YAML syntax: line ${line}, column ${col}: ${e.message.split('\n')[0] ?? e.message}` };
-      }),
-    };
+  let document: unknown;
+  try {
+    document = load(text, { schema: CORE_SCHEMA });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    // Without a mark (a second document in the file, say) there is no position to give.
+    const at = error.mark === undefined ? '' : `line ${error.mark.line + 1}, column ${error.mark.column + 1}: `;
+    return { ok: false, errors: [{ path: '', message: `YAML syntax: ${at}${error.reason.split('\n')[0] ?? error.reason}` }] };
   }
-  return validateConfig(doc.toJS());
+  return validateConfig(document);
 }

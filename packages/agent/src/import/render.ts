@@ -3,7 +3,7 @@
  * came from and repeats what was not carried over, so the file explains itself even when the
  * terminal output is gone.
  */
-import { Document } from 'yaml';
+import { dump } from 'js-yaml';
 import { FindingKind, formatFinding } from './findings.js';
 import type { Conversion } from './convert.js';
 
@@ -27,10 +27,8 @@ function headerLines(conversion: Conversion, options: RenderOptions): string[] {
 }
 
 export function renderKeepvipYaml(conversion: Conversion, options: RenderOptions): string {
-  const doc = new Document(conversion.config);
-  // The yaml package prefixes each comment line with "#"; a leading space reads better.
-  doc.commentBefore = headerLines(conversion, options)
-    .map((line) => (line === '' ? '' : ` ${line}`))
-    .join('\n');
-  return doc.toString({ lineWidth: 0 });
+  const header = headerLines(conversion, options).map((line) => (line === '' ? '' : `# ${line}`));
+  // No folding of long lines (commands), no anchors for repeated values; double quotes where needed.
+  const body = dump(conversion.config, { lineWidth: -1, noRefs: true, quotingType: '"' });
+  return `${header.join('\n')}\n\n${body}`;
 }

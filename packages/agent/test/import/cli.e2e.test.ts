@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { parseConfigText } from '../../src/index.js';
 import { fixtures, writeTree } from './helpers.js';
 
@@ -28,7 +28,7 @@ describe('keepvip import-keepalived (CLI)', () => {
     expect(code).toBe(0);
     expect(stdout.startsWith('# Converted from keepalived.conf')).toBe(true);
     expect(parseConfigText(stdout).ok).toBe(true);
-    expect(parse(stdout)).toMatchObject({ instances: [{ name: 'VI_API' }, { name: 'ingress_public' }], syncGroups: [{ name: 'K8S' }] });
+    expect(load(stdout)).toMatchObject({ instances: [{ name: 'VI_API' }, { name: 'ingress_public' }], syncGroups: [{ name: 'K8S' }] });
     expect(stderr).toContain('not carried over (12):');
     expect(stderr).toContain('  keepalived.conf:41: use_vmac (virtual MAC) is not supported\n');
     expect(stderr).toContain('  conf.d/scripts.conf:14: user keepalived_script is not supported');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { formatIssue, parseConfigText } from '../../src/index.js';
 import { FindingKind, finishImport, formatFinding, importKeepalived } from '../../src/import/index.js';
 import { converted, fixtures } from './helpers.js';
@@ -87,7 +87,7 @@ describe('import-keepalived: the sample configuration', () => {
     expect(problems).toEqual([]);
     expect(yaml.startsWith('# Converted from keepalived.conf by `keepvip import-keepalived`.')).toBe(true);
     expect(yaml).toContain('keepalived.conf:41: use_vmac (virtual MAC) is not supported');
-    expect(parse(yaml)).toEqual(conversion.config);
+    expect(load(yaml)).toEqual(conversion.config);
     const result = parseConfigText(yaml);
     if (!result.ok) throw new Error(result.errors.map(formatIssue).join('\n'));
     expect(result.config.instances.map((i) => [i.name, i.family, i.advertInterval])).toEqual([
