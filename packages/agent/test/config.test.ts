@@ -119,6 +119,22 @@ instances:
     expect(errorsOf('instances:\n  - name: a\n    vips: [10.0.0.1]\n')).toEqual(['instances[0].interface: is required', 'instances[0].vrid: is required']);
   });
 
+  it('names a value of the wrong type; a left-out or empty one is required', () => {
+    expect(errorsOf(`
+instances:
+  - { name: a, interface: eth0, vrid: abc, priority: 1.5, preempt: yes, vips: 10.0.0.1, announce: [], auth: { password: x } }
+  - { name: b, interface: eth0, vrid: 2, vips: [10.0.0.2], notify: }
+`)).toEqual([
+      'instances[0].vrid: "abc" is not a number',
+      'instances[0].priority: 1.5 is not a whole number',
+      'instances[0].preempt: "yes" is not true or false',
+      'instances[0].vips: "10.0.0.1" is not a list',
+      'instances[0].auth.type: is required',
+      'instances[0].announce: [] is not a mapping',
+      'instances[1].notify: is required',
+    ]);
+  });
+
   it('parses durations', () => {
     expect(parseDurationMs('1s')).toBe(1000);
     expect(parseDurationMs('100ms')).toBe(100);
