@@ -1,5 +1,5 @@
 /*
- * keepvip_net: the raw sockets Node cannot give us, each for one interface.
+ * keepvip_net: the raw sockets Node cannot give us.
  *
  *  - AF_PACKET SOCK_RAW bound to one interface, send-only: gratuitous ARP and
  *    unsolicited neighbour advertisements are whole Ethernet frames.
@@ -10,12 +10,15 @@
  *    IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO: an IPv6 raw socket hands over the
  *    payload only, and RFC 5798 §7.1 needs the hop limit, the destination and the
  *    arrival interface to accept or drop a packet.
+ *  - AF_NETLINK NETLINK_ROUTE (rtnetlink(7)), not tied to an interface: VIPs are
+ *    added, removed and dumped, links looked up and watched. The messages are
+ *    built and parsed in TypeScript (src/netlink/); this side only moves bytes.
  *
  * Every socket is non-blocking. Readiness comes from a uv_poll_t on the fd, so
- * Node's loop is never blocked; JavaScript then drains the socket with recv4Into()
- * or recv6Into() until it reports EAGAIN. Those read into memory the caller owns
- * and reuses, so receiving allocates nothing per packet; sending is one sendmsg()
- * with no JavaScript object made. Failures are returned, never thrown: a function
+ * Node's loop is never blocked; JavaScript then drains the socket with recv4Into(),
+ * recv6Into() or netlinkRecvInto() until it reports EAGAIN. Those read into memory
+ * the caller owns and reuses, so receiving allocates nothing per packet; sending is
+ * one system call with no JavaScript object made. Failures are returned, never thrown: a function
  * gives back its result or the errno name as a string ("EPERM", "EAGAIN", ...),
  * which the TypeScript layer turns into Result values or named errors. Only misuse
  * (wrong argument types, a handle of another kind) throws a TypeError.
@@ -35,19 +38,30 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
 
 #ifndef SO_BINDTOIFINDEX
 #define SO_BINDTOIFINDEX 62
 #endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
 
 /* What a handle is; each function accepts its own kind only. */
-typedef enum kv_kind { KV_PACKET, KV_RAW4, KV_RAW6 } kv_kind;
+typedef enum kv_kind { KV_PACKET, KV_RAW4, KV_RAW6, KV_NETLINK } kv_kind;
 
 typedef struct kv_sock {
   int fd;               /* -1 once closed */
-  int ifindex;          /* interface the socket is bound to */
+  int ifindex;          /* interface the socket is bound to; 0 for KV_NETLINK */
   kv_kind kind;
   int poll_live;        /* uv_poll_t initialised and its close callback not run yet */
+  int poll_unref;       /* pollRef(handle, false): the poll does not keep the loop alive */
   int finalized;        /* the JS external is gone; free when poll_live is 0 */
   uv_poll_t poll;
   napi_env env;
@@ -58,6 +72,8 @@ typedef struct kv_sock {
   uint8_t ttl;
   uint8_t tos;
   uint8_t protocol;
+  /* KV_NETLINK only: the port the kernel gave us; its replies to us carry it. */
+  uint32_t nl_port;
 } kv_sock;
 
 /* ---------- small N-API helpers ---------- */
@@ -202,6 +218,15 @@ static kv_sock *kv_socket_and_bytes(napi_env env, napi_callback_info info, kv_ki
   return s != NULL && kv_get_bytes(env, argv[1], data, len) ? s : NULL;
 }
 
+/* kv_socket_and_bytes for (handle, Uint8Array) calls; on misuse throws `usage` and returns NULL. */
+static kv_sock *kv_io_args(napi_env env, napi_callback_info info, kv_kind kind, unsigned char **data, size_t *len,
+                           const char *usage) {
+  napi_value argv[2];
+  kv_sock *s = kv_socket_and_bytes(env, info, kind, 2, argv, data, len);
+  if (s == NULL) napi_throw_type_error(env, "ERR_INVALID_ARG", usage);
+  return s;
+}
+
 /*
  * Takes a socket whose set-up ended with `*err` (0 if it all worked) under a new kv_sock.
  * On failure the fd is closed, *err says why (ENOMEM if the allocation failed) and the
@@ -225,6 +250,11 @@ static napi_value kv_int_result(napi_env env, ssize_t n) {
   napi_value out;
   KV_CALL(env, napi_create_int32(env, (int32_t)n, &out));
   return out;
+}
+
+/* What a send or receive returns: the byte count, or the errno name if it failed (n < 0). */
+static napi_value kv_io_result(napi_env env, ssize_t n) {
+  return n < 0 ? kv_errno_name(env, errno) : kv_int_result(env, n);
 }
 
 /* ---------- AF_PACKET ---------- */
@@ -253,14 +283,10 @@ static napi_value kv_packet_open(napi_env env, napi_callback_info info) {
 
 /* packetSend(handle, frame) -> bytes sent | errno name. frame is a whole Ethernet frame. */
 static napi_value kv_packet_send(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   unsigned char *frame;
   size_t len;
-  kv_sock *s = kv_socket_and_bytes(env, info, KV_PACKET, 2, argv, &frame, &len);
-  if (s == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "packetSend(handle, Uint8Array)");
-    return NULL;
-  }
+  kv_sock *s = kv_io_args(env, info, KV_PACKET, &frame, &len, "packetSend(handle, Uint8Array)");
+  if (s == NULL) return NULL;
   if (s->fd < 0) return kv_errno_name(env, EBADF);
   if (len < ETH_HLEN) return kv_errno_name(env, EINVAL);
   /* The address repeats what the frame says: interface, EtherType, destination. */
@@ -272,8 +298,7 @@ static napi_value kv_packet_send(napi_env env, napi_callback_info info) {
   sll.sll_halen = ETH_ALEN;
   memcpy(sll.sll_addr, frame, ETH_ALEN);
   ssize_t n = sendto(s->fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
-  if (n < 0) return kv_errno_name(env, errno);
-  return kv_int_result(env, n);
+  return kv_io_result(env, n);
 }
 
 /* ---------- raw IP sockets, both families ---------- */
@@ -285,18 +310,21 @@ static int kv_setopt_int(int fd, int level, int opt, int value) {
 }
 
 /*
+ * FORCE needs CAP_NET_ADMIN, which the daemon has; without it the plain option is capped
+ * by rmem_max / wmem_max. Best effort: the defaults still work, only with less headroom.
+ */
+static void kv_grow_buffer(int fd, int force_opt, int opt, int bytes) {
+  if (kv_setopt_int(fd, SOL_SOCKET, force_opt, bytes) < 0) kv_setopt_int(fd, SOL_SOCKET, opt, bytes);
+}
+
+/*
  * One advert per instance per interval leaves and arrives in a burst when many instances
  * share the interval: 255 of them overflow the default buffers, and a full send buffer
- * means EAGAIN. FORCE needs CAP_NET_ADMIN, which the daemon has; without it the plain
- * option is capped by rmem_max / wmem_max. Best effort: the defaults still work.
+ * means EAGAIN.
  */
 static void kv_grow_buffers(int fd) {
-  if (kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, KV_SOCKBUF_BYTES) < 0) {
-    kv_setopt_int(fd, SOL_SOCKET, SO_RCVBUF, KV_SOCKBUF_BYTES);
-  }
-  if (kv_setopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, KV_SOCKBUF_BYTES) < 0) {
-    kv_setopt_int(fd, SOL_SOCKET, SO_SNDBUF, KV_SOCKBUF_BYTES);
-  }
+  kv_grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, KV_SOCKBUF_BYTES);
+  kv_grow_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, KV_SOCKBUF_BYTES);
 }
 
 /* What raw4Open and raw6Open share: { ifindex, protocol, source?, group? }. */
@@ -431,8 +459,7 @@ static napi_value kv_raw4_send(napi_env env, napi_callback_info info) {
   msg.msg_iov = iov;
   msg.msg_iovlen = 2;
   ssize_t n = sendmsg(s->fd, &msg, 0);
-  if (n < 0) return kv_errno_name(env, errno);
-  return kv_int_result(env, n);
+  return kv_io_result(env, n);
 }
 
 /*
@@ -442,18 +469,13 @@ static napi_value kv_raw4_send(napi_env env, napi_callback_info info) {
  * "EAGAIN" means the socket is drained.
  */
 static napi_value kv_raw4_recv_into(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   unsigned char *buf;
   size_t len;
-  kv_sock *s = kv_socket_and_bytes(env, info, KV_RAW4, 2, argv, &buf, &len);
-  if (s == NULL) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "recv4Into(raw4 handle, Uint8Array)");
-    return NULL;
-  }
+  kv_sock *s = kv_io_args(env, info, KV_RAW4, &buf, &len, "recv4Into(raw4 handle, Uint8Array)");
+  if (s == NULL) return NULL;
   if (s->fd < 0) return kv_errno_name(env, EBADF);
   ssize_t n = recv(s->fd, buf, len, MSG_TRUNC);
-  if (n < 0) return kv_errno_name(env, errno);
-  return kv_int_result(env, n);
+  return kv_io_result(env, n);
 }
 
 /* ---------- AF_INET6 raw ---------- */
@@ -526,8 +548,7 @@ static napi_value kv_raw6_send(napi_env env, napi_callback_info info) {
   /* Needed for link-local and multicast destinations, ignored for global ones. */
   sin6.sin6_scope_id = (uint32_t)s->ifindex;
   ssize_t n = sendto(s->fd, payload, len, 0, (struct sockaddr *)&sin6, sizeof(sin6));
-  if (n < 0) return kv_errno_name(env, errno);
-  return kv_int_result(env, n);
+  return kv_io_result(env, n);
 }
 
 /*
@@ -604,6 +625,127 @@ static napi_value kv_raw6_recv_into(napi_env env, napi_callback_info info) {
   return kv_int_result(env, n);
 }
 
+/* ---------- AF_NETLINK, NETLINK_ROUTE ---------- */
+
+/*
+ * What queues here: an ACK per address change (a takeover of 255 instances sends 255
+ * requests before reading one reply, and the kernel answers each during its sendto()),
+ * the parts of a dump (the kernel fills the next part only as we read, so a dump needs
+ * little), and link events in bursts (many veths created at once). The default
+ * (rmem_default, about 200 KiB) overflows on the first; an overflowed socket loses
+ * replies, which surface as timeouts, and events, which recv reports once as ENOBUFS.
+ */
+#define KV_NETLINK_RCVBUF_BYTES (1024 * 1024)
+
+/*
+ * netlinkOpen(groups) -> handle | errno name. groups: the RTMGRP_* bits to join (0 for
+ * requests only; RTMGRP_LINK for the link watcher), joined at bind so no event between
+ * opening and joining is missed. The kernel picks our port (nl_pid 0 at bind).
+ *  - NETLINK_CAP_ACK: an error ACK carries the request's header only, not the whole
+ *    request echoed back (smaller, and we match replies by sequence number anyway).
+ *  - NETLINK_GET_STRICT_CHK (Linux >= 4.20): dump requests are checked strictly and,
+ *    with it, an RTM_GETADDR dump honours ifa_index, so a node with hundreds of pod
+ *    interfaces does not send them all to us. Best effort: older kernels dump everything
+ *    and the TypeScript side filters, as it always does.
+ */
+static napi_value kv_netlink_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t groups = 0;
+  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &groups) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "netlinkOpen(groups: RTMGRP_* bits, 0 for none)");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return kv_errno_name(env, errno);
+  kv_grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, KV_NETLINK_RCVBUF_BYTES);
+  (void)kv_setopt_int(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+  (void)kv_setopt_int(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+  struct sockaddr_nl snl;
+  socklen_t snl_len = sizeof(snl);
+  memset(&snl, 0, sizeof(snl));
+  snl.nl_family = AF_NETLINK;
+  snl.nl_groups = groups;
+  int err = 0;
+  if (bind(fd, (struct sockaddr *)&snl, sizeof(snl)) < 0 ||
+      getsockname(fd, (struct sockaddr *)&snl, &snl_len) < 0) {
+    err = errno;
+  }
+  kv_sock *s = kv_adopt(env, fd, &err, 0, KV_NETLINK);
+  if (s == NULL) return kv_errno_name(env, err);
+  s->nl_port = snl.nl_pid;
+  return kv_wrap(env, s);
+}
+
+/* The netlink handle in argv[0], or NULL (a misuse: the caller throws). */
+static kv_sock *kv_netlink_arg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  return kv_unwrap_kind(env, argv[0], KV_NETLINK);
+}
+
+/*
+ * netlinkPort(handle) -> our port id. Replies to our requests carry it in nlmsg_pid;
+ * notifications carry the port of whoever caused them (0 for the kernel itself).
+ */
+static napi_value kv_netlink_port(napi_env env, napi_callback_info info) {
+  kv_sock *s = kv_netlink_arg(env, info);
+  if (s == NULL) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "netlinkPort(netlink handle)");
+    return NULL;
+  }
+  napi_value out;
+  KV_CALL(env, napi_create_uint32(env, s->nl_port, &out));
+  return out;
+}
+
+/*
+ * netlinkSend(handle, message) -> bytes sent | errno name. One or more whole netlink
+ * messages, to the kernel (nl_pid 0). The kernel handles an rtnetlink request inside
+ * this call and queues its reply on our socket before returning.
+ */
+static napi_value kv_netlink_send(napi_env env, napi_callback_info info) {
+  unsigned char *message;
+  size_t len;
+  kv_sock *s = kv_io_args(env, info, KV_NETLINK, &message, &len, "netlinkSend(netlink handle, Uint8Array)");
+  if (s == NULL) return NULL;
+  if (s->fd < 0) return kv_errno_name(env, EBADF);
+  if (len < NLMSG_HDRLEN) return kv_errno_name(env, EINVAL);
+  struct sockaddr_nl kernel;
+  memset(&kernel, 0, sizeof(kernel));
+  kernel.nl_family = AF_NETLINK;
+  ssize_t n = sendto(s->fd, message, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+  return kv_io_result(env, n);
+}
+
+/*
+ * netlinkRecvInto(handle, buffer) -> datagram length | errno name. Reads one datagram
+ * (one or more netlink messages: a dump packs many) into `buffer`, the caller's and
+ * reused: nothing is allocated. The length is the datagram's own (MSG_TRUNC), so one
+ * greater than buffer.length means it was cut: the rest is lost, the caller must report
+ * it. A dump's datagrams are at most 32 KiB (the kernel caps its dump allocations
+ * there), and single replies and events without VF lists are a few KiB.
+ * Only the kernel's datagrams are returned: another process may send to our port, and
+ * what it sends could otherwise pass for a reply or a link event. "EAGAIN" means the
+ * socket is drained; "ENOBUFS" that the receive buffer overflowed and messages were lost.
+ */
+static napi_value kv_netlink_recv_into(napi_env env, napi_callback_info info) {
+  unsigned char *buf;
+  size_t len;
+  kv_sock *s = kv_io_args(env, info, KV_NETLINK, &buf, &len, "netlinkRecvInto(netlink handle, Uint8Array)");
+  if (s == NULL) return NULL;
+  if (s->fd < 0) return kv_errno_name(env, EBADF);
+  for (;;) {
+    struct sockaddr_nl from;
+    socklen_t from_len = sizeof(from);
+    memset(&from, 0, sizeof(from));
+    ssize_t n = recvfrom(s->fd, buf, len, MSG_TRUNC, (struct sockaddr *)&from, &from_len);
+    if (n < 0 || from.nl_pid == 0) return kv_io_result(env, n);
+  }
+}
+
 /* ---------- readiness ---------- */
 
 static void kv_on_poll(uv_poll_t *h, int status, int events) {
@@ -654,6 +796,7 @@ static napi_value kv_poll_start(napi_env env, napi_callback_info info) {
     if (rc < 0) return kv_errno_name(env, -rc);
     s->poll.data = s;
     s->poll_live = 1;
+    if (s->poll_unref) uv_unref((uv_handle_t *)&s->poll);
   }
   KV_CALL(env, napi_create_string_utf8(env, "keepvip:socket", NAPI_AUTO_LENGTH, &name));
   KV_CALL(env, napi_async_init(env, NULL, name, &s->async_ctx));
@@ -665,6 +808,30 @@ static napi_value kv_poll_start(napi_env env, napi_callback_info info) {
     napi_async_destroy(env, s->async_ctx);
     s->async_ctx = NULL;
     return kv_errno_name(env, -rc);
+  }
+  return kv_undefined(env);
+}
+
+/*
+ * pollRef(handle, ref) -> undefined. Whether polling keeps Node's loop alive (it does
+ * unless told otherwise), as Node's own handles' ref() / unref(): a socket that only
+ * carries requests must not hold a process that has nothing else to do, while a
+ * watcher's must. May come before pollStart; it applies from then on.
+ */
+static napi_value kv_poll_ref(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  bool ref = true;
+  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  kv_sock *s = argc >= 2 ? kv_unwrap(env, argv[0]) : NULL;
+  if (s == NULL || napi_get_value_bool(env, argv[1], &ref) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG", "pollRef(handle, boolean)");
+    return NULL;
+  }
+  s->poll_unref = !ref;
+  if (s->poll_live && !uv_is_closing((uv_handle_t *)&s->poll)) {
+    if (ref) uv_ref((uv_handle_t *)&s->poll);
+    else uv_unref((uv_handle_t *)&s->poll);
   }
   return kv_undefined(env);
 }
@@ -693,7 +860,12 @@ static napi_value kv_init(napi_env env, napi_value exports) {
     { "raw6Open", NULL, kv_raw6_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "raw6Send", NULL, kv_raw6_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recv6Into", NULL, kv_raw6_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "netlinkOpen", NULL, kv_netlink_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "netlinkPort", NULL, kv_netlink_port, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "netlinkSend", NULL, kv_netlink_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "netlinkRecvInto", NULL, kv_netlink_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pollStart", NULL, kv_poll_start, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "pollRef", NULL, kv_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, kv_close, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   KV_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));

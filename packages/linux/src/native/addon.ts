@@ -82,8 +82,25 @@ export interface NativeAddon {
    * returns the payload's length, which exceeds buffer.length if it was cut. Allocates nothing.
    */
   recv6Into(handle: NativeHandle, buffer: Uint8Array, meta: Uint8Array): number | ErrnoName;
+  /**
+   * An rtnetlink socket (NETLINK_ROUTE) joined to `groups` (RTMGRP_* bits, 0 for none) at
+   * bind; the kernel picks its port.
+   */
+  netlinkOpen(groups: number): NativeHandle | ErrnoName;
+  /** The port the kernel gave the socket: replies to our requests carry it in nlmsg_pid. */
+  netlinkPort(handle: NativeHandle): number;
+  /** Whole netlink messages to the kernel; returns the bytes sent. */
+  netlinkSend(handle: NativeHandle, message: Uint8Array): number | ErrnoName;
+  /**
+   * One datagram from the kernel (others' are skipped) into `buffer`; returns its length,
+   * which exceeds buffer.length if it was cut. "ENOBUFS": the socket overflowed and lost
+   * messages. Allocates nothing.
+   */
+  netlinkRecvInto(handle: NativeHandle, buffer: Uint8Array): number | ErrnoName;
   /** onReadable gets an errno name if polling failed, else null. */
   pollStart(handle: NativeHandle, onReadable: (error: ErrnoName | null) => void): undefined | ErrnoName;
+  /** Whether polling keeps the process alive (true unless told otherwise); may precede pollStart. */
+  pollRef(handle: NativeHandle, ref: boolean): undefined;
   close(handle: NativeHandle): undefined;
 }
 
