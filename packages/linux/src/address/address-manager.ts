@@ -6,18 +6,18 @@
  * touched, even when it equals a VIP. Adding an address that exists (EEXIST) and removing
  * one that is gone (EADDRNOTAVAIL) are success: the goal is a state, not an action.
  */
-import { AttrStream, FlagsNew, rt } from 'netlink';
 import { NetlinkError } from '../errors.js';
 import { bytesToIp, ipToBytes } from '../ip.js';
-import { dumpAddresses } from '../netlink/address-dump.js';
-import { addressLabel, IFA_PROTO, isOurs, KEEPVIP_IFA_PROTO } from '../netlink/address-tag.js';
+import { dumpAddresses, IfaFlag } from '../netlink/address-dump.js';
+import { delAddressRequest, newAddressRequest, type AddressChange } from '../netlink/address-request.js';
+import { addressLabel, isOurs, KEEPVIP_IFA_PROTO } from '../netlink/address-tag.js';
 import { resolveIfindex } from '../netlink/interfaces.js';
-import { closeRtnl, errnoOf, openRtnl, requestOptions, type RtNetlinkSocket } from '../netlink/rtnl.js';
+import { closeRtnl, errnoOf, openRtnl, type RtNetlinkSocket } from '../netlink/rtnl.js';
 import { parseVip, vipKey, type Vip } from './vip.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
-const RT_SCOPE_UNIVERSE = 0;
+const ignoreReplies = (): undefined => undefined;
 
 export interface AddressManagerOptions {
   readonly ifname: string;
@@ -80,28 +80,14 @@ export class AddressManager {
 
   async #add(vip: Vip): Promise<'added' | 'exists'> {
     const ifindex = await this.#ifindex();
-    const attrs: rt.AddressAttrs = {
-      local: Buffer.from(ipToBytes(vip.address)),
-      address: Buffer.from(ipToBytes(vip.address)),
-    };
-    const label = addressLabel(this.ifname);
-    if (vip.family === 4 && label !== undefined) attrs.label = label;
-    if (vip.family === 6) attrs.flags = { nodad: true };
-    const message = new AttrStream();
-    rt.formatAddressMessage(
-      {
-        kind: 'address',
-        data: { family: vip.family === 4 ? AF_INET : AF_INET6, prefixlen: vip.prefixLength, index: ifindex, scope: RT_SCOPE_UNIVERSE },
-        attrs,
-      },
-      message,
-    );
-    // IFA_PROTO is appended by hand: netlink 0.3.0 has no field for it, and its encoder
-    // rejects the `__unparsed` escape hatch on output ("Unknown key").
-    message.push(IFA_PROTO, Buffer.from([this.#proto]));
+    const request = newAddressRequest({
+      ...addressChange(vip, ifindex),
+      proto: this.#proto,
+      label: vip.family === 4 ? addressLabel(this.ifname) : undefined,
+      flags: vip.family === 6 ? IfaFlag.nodad : undefined,
+    });
     try {
-      // The netlink package sends no NLM_F_CREATE/EXCL of its own (NOTES.md).
-      await this.#rtnl.request(rt.MessageType.NEWADDR, message.bufs, { ...requestOptions, flags: FlagsNew.CREATE | FlagsNew.EXCL });
+      await this.#rtnl.request('newAddress', request, ignoreReplies);
       return 'added';
     } catch (cause) {
       if (errnoOf(cause) === 'EEXIST') return 'exists';
@@ -188,16 +174,16 @@ export class AddressManager {
 
   async #delete(vip: Vip, ifindex: number): Promise<void> {
     try {
-      await this.#rtnl.delAddress(
-        { family: vip.family === 4 ? AF_INET : AF_INET6, prefixlen: vip.prefixLength, index: ifindex },
-        { local: Buffer.from(ipToBytes(vip.address)) },
-        requestOptions,
-      );
+      await this.#rtnl.request('delAddress', delAddressRequest(addressChange(vip, ifindex)), ignoreReplies);
     } catch (cause) {
       if (errnoOf(cause) === 'EADDRNOTAVAIL') return;
       throw new NetlinkError(errnoOf(cause) ?? 'EUNKNOWN', `removing ${vipKey(vip)} from ${this.ifname} failed`, { cause });
     }
   }
+}
+
+function addressChange(vip: Vip, ifindex: number): AddressChange {
+  return { family: vip.family === 4 ? AF_INET : AF_INET6, prefixLength: vip.prefixLength, ifindex, address: ipToBytes(vip.address) };
 }
 
 function toVip(input: VipInput): Vip {

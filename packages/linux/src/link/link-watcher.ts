@@ -5,13 +5,12 @@
  * all clear it. Only changes are emitted; repeated NEWLINK messages (MTU, stats, ...) are not.
  */
 import { EventEmitter } from 'node:events';
-import { rt, type NetlinkMessage } from 'netlink';
-import type { NetlinkError } from '../errors.js';
-import { carrierOf, lookupInterface } from '../netlink/interfaces.js';
+import { NetlinkError } from '../errors.js';
+import { Rtm, RTMGRP_LINK, type NetlinkMessage } from '../netlink/codec.js';
+import { lookupInterface } from '../netlink/interfaces.js';
+import { carrierOf, parseLinkMessage } from '../netlink/link-message.js';
 import { closeRtnl, openRtnl, type RtNetlinkSocket } from '../netlink/rtnl.js';
 
-const RTM_NEWLINK = 16;
-const RTM_DELLINK = 17;
 /** Bridge-port messages (PF_BRIDGE) repeat a port's state for the bridge; ours are AF_UNSPEC. */
 const AF_UNSPEC = 0;
 
@@ -54,24 +53,30 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
    */
   async start(): Promise<LinkState> {
     if (this.#rtnl !== undefined) return this.#state;
-    const rtnl = openRtnl();
+    // Joined at open (RTMGRP_LINK), before the state is read below.
+    const rtnl = openRtnl({ groups: RTMGRP_LINK });
     this.#rtnl = rtnl;
-    rtnl.addMembership('LINK');
     // Referenced: a watcher that is started is expected to keep the process listening.
-    rtnl.socket.ref(true);
-    // The raw level keeps the message type, which tells RTM_DELLINK from RTM_NEWLINK.
-    rtnl.socket.on('message', (messages) => this.#onMessages(messages));
+    rtnl.ref(true);
+    rtnl.listen({ message: (m) => this.#onMessage(m), error: (e) => this.#onError(rtnl, e) });
     try {
-      const info = await lookupInterface(this.ifname, rtnl);
-      this.#state = { ifname: this.ifname, ifindex: info.ifindex, carrier: info.carrier };
+      this.#state = await this.#read(rtnl);
     } catch (error) {
-      if (!(error instanceof Error) || !('code' in error) || error.code !== 'ENODEV') {
-        this.stop();
-        throw error;
-      }
-      this.#state = { ifname: this.ifname, ifindex: 0, carrier: false };
+      this.stop();
+      throw error;
     }
     return this.#state;
+  }
+
+  /** The state now, from the kernel; an interface that does not exist is carrier down. */
+  async #read(rtnl: RtNetlinkSocket): Promise<LinkState> {
+    try {
+      const info = await lookupInterface(this.ifname, rtnl);
+      return { ifname: this.ifname, ifindex: info.ifindex, carrier: info.carrier };
+    } catch (error) {
+      if (!(error instanceof Error) || !('code' in error) || error.code !== 'ENODEV') throw error;
+      return { ifname: this.ifname, ifindex: 0, carrier: false };
+    }
   }
 
   stop(): void {
@@ -81,20 +86,33 @@ export class LinkWatcher extends EventEmitter<LinkWatcherEvents> {
   }
 
   /** Never throws: a message we cannot parse is reported and skipped. */
-  #onMessages(messages: NetlinkMessage[]): void {
-    for (const m of messages) {
-      if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) continue;
-      let link: rt.LinkMessage;
-      try {
-        link = rt.parseLinkMessage(m.data);
-      } catch (error) {
-        this.emit('watchError', error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (link.attrs.ifname !== this.ifname || (link.data.family ?? AF_UNSPEC) !== AF_UNSPEC) continue;
-      if (m.type === RTM_DELLINK) this.#set({ ifname: this.ifname, ifindex: 0, carrier: false });
-      else this.#set({ ifname: this.ifname, ifindex: link.data.index ?? 0, carrier: carrierOf(link.data.flags) });
+  #onMessage(m: NetlinkMessage): void {
+    if (m.type !== Rtm.newLink && m.type !== Rtm.delLink) return;
+    const link = parseLinkMessage(m.payload);
+    if (link === undefined) {
+      this.emit('watchError', new NetlinkError('EBADMSG', `a link event of ${m.payload.length} bytes, too short to read`));
+      return;
     }
+    if (link.ifname !== this.ifname || link.family !== AF_UNSPEC) return;
+    if (m.type === Rtm.delLink) this.#set({ ifname: this.ifname, ifindex: 0, carrier: false });
+    else this.#set({ ifname: this.ifname, ifindex: link.ifindex, carrier: carrierOf(link.flags) });
+  }
+
+  /**
+   * Reported, and the watcher keeps listening. Lost events (ENOBUFS: a burst overflowed
+   * the socket) may have included ours, so the state is read again.
+   */
+  #onError(rtnl: RtNetlinkSocket, error: NetlinkError): void {
+    this.emit('watchError', error);
+    if (error.code !== 'ENOBUFS') return;
+    this.#read(rtnl).then(
+      (state) => {
+        if (this.#rtnl === rtnl) this.#set(state);
+      },
+      (failure: unknown) => {
+        if (this.#rtnl === rtnl) this.emit('watchError', failure instanceof Error ? failure : new Error(String(failure)));
+      },
+    );
   }
 
   #set(next: LinkState): void {

@@ -2,12 +2,13 @@
  * Facts about one interface, read over rtnetlink (not by spawning `ip`): index, MAC,
  * carrier, the primary IPv4 address adverts leave from, and the IPv6 link-local address.
  */
-import type { rt } from 'netlink';
 import { InterfaceNotFoundError, NetlinkError } from '../errors.js';
 import { bytesToIp, isIpv6LinkLocal } from '../ip.js';
 import { dumpAddresses, IfaFlag } from './address-dump.js';
 import { isOurs } from './address-tag.js';
-import { closeRtnl, errnoOf, openRtnl, requestOptions, type RtNetlinkSocket } from './rtnl.js';
+import { carrierOf, getLinkRequest, Iff, parseLinkMessage, type KernelLink } from './link-message.js';
+import { Rtm } from './codec.js';
+import { closeRtnl, errnoOf, openRtnl, type RtNetlinkSocket } from './rtnl.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -35,26 +36,26 @@ export function formatMac(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-export function carrierOf(flags: rt.DeviceFlags | undefined): boolean {
-  return flags?.up === true && flags.running === true && flags.lowerUp === true;
+function parseNewLink(type: number, payload: Uint8Array): KernelLink | undefined {
+  return type === Rtm.newLink ? parseLinkMessage(payload) : undefined;
 }
 
-async function findLink(rtnl: RtNetlinkSocket, ifname: string): Promise<rt.LinkMessage> {
-  let links: rt.LinkMessage[];
+async function findLink(rtnl: RtNetlinkSocket, ifname: string): Promise<KernelLink> {
+  let links: KernelLink[];
   try {
-    links = await rtnl.getLink({}, { ifname }, requestOptions);
+    links = await rtnl.request(`getLink ${ifname}`, getLinkRequest(ifname), parseNewLink);
   } catch (cause) {
     if (errnoOf(cause) === 'ENODEV') throw new InterfaceNotFoundError(ifname);
     throw new NetlinkError(errnoOf(cause) ?? 'EUNKNOWN', `netlink getLink ${ifname} failed`, { cause });
   }
-  const link = links.find((l) => l.attrs.ifname === ifname && l.data.index !== undefined);
+  const link = links.find((l) => l.ifname === ifname);
   if (link === undefined) throw new InterfaceNotFoundError(ifname);
   return link;
 }
 
 /** The interface index for a name (one netlink request; InterfaceNotFoundError if absent). */
 export async function resolveIfindex(ifname: string, rtnl: RtNetlinkSocket): Promise<number> {
-  return (await findLink(rtnl, ifname)).data.index ?? 0;
+  return (await findLink(rtnl, ifname)).ifindex;
 }
 
 /** Looks an interface up by name; pass an open socket to reuse it, or one is opened and closed. */
@@ -62,7 +63,7 @@ export async function lookupInterface(ifname: string, rtnl?: RtNetlinkSocket): P
   const socket = rtnl ?? openRtnl();
   try {
     const link = await findLink(socket, ifname);
-    const ifindex = link.data.index ?? 0;
+    const ifindex = link.ifindex;
     const addresses: string[] = [];
     let primaryIpv4: string | undefined;
     let ipv6LinkLocal: string | undefined;
@@ -84,14 +85,14 @@ export async function lookupInterface(ifname: string, rtnl?: RtNetlinkSocket): P
         ipv6LinkLocal = text;
       }
     }
-    const macBytes = link.attrs.address !== undefined && link.attrs.address.length === 6 ? Uint8Array.from(link.attrs.address) : undefined;
+    const macBytes = link.address?.length === 6 ? link.address : undefined;
     return {
       ifname,
       ifindex,
       mac: macBytes === undefined ? undefined : formatMac(macBytes),
       macBytes,
-      adminUp: link.data.flags?.up === true,
-      carrier: carrierOf(link.data.flags),
+      adminUp: (link.flags & Iff.up) !== 0,
+      carrier: carrierOf(link.flags),
       primaryIpv4,
       ipv6LinkLocal,
       addresses,
