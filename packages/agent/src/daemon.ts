@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './logging.js';
 import { Notifier } from './notify/notifier.js';
 import { monotonicClock, type AdvertChannel, type Clock, type DataPlane } from './ports.js';
 import { InstanceTracker } from './track/instance-tracker.js';
-import { ObservabilityServer } from './observe/http-server.js';
+import type { ObservabilityServer } from './observe/http-server.js';
 import type { DaemonSnapshot, InstanceSnapshot } from './observe/snapshot.js';
 import { SyncGroups } from './sync-groups.js';
 
@@ -103,8 +103,9 @@ export class Daemon {
     await this.control.start();
     const listen = config.global.metrics?.listen;
     if (listen !== undefined) {
-      // prom-client costs ~20 MiB of memory: loaded only when metrics are asked for.
-      const { createMetricsRegistry } = await import('./observe/metrics.js');
+      // prom-client (~20 MiB) and node:http (~13 MiB: it pulls in undici) are loaded only when
+      // metrics are asked for; most nodes never pay for them.
+      const [{ createMetricsRegistry }, { ObservabilityServer }] = await Promise.all([import('./observe/metrics.js'), import('./observe/http-server.js')]);
       const snapshot = this.snapshot();
       this.observability = new ObservabilityServer(snapshot, createMetricsRegistry(snapshot));
       const bound = await this.observability.start(listen);
