@@ -28,6 +28,9 @@
 #include <uv.h>
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -850,6 +853,26 @@ static napi_value kv_close(napi_env env, napi_callback_info info) {
   return kv_undefined(env);
 }
 
+/* ---------- memory ---------- */
+
+/*
+ * releaseFreeMemory() -> true if glibc gave memory back to the kernel, false if it had
+ * nothing to give, undefined where malloc_trim does not exist (not glibc). glibc keeps memory
+ * freed after a burst (start-up, a mass takeover, V8's compiler zones) in its arenas for
+ * reuse; a daemon that then runs flat for months wants it back. Cheap when there is nothing
+ * to give back.
+ */
+static napi_value kv_release_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+#ifdef __GLIBC__
+  napi_value out;
+  KV_CALL(env, napi_get_boolean(env, malloc_trim(0) == 1, &out));
+  return out;
+#else
+  return kv_undefined(env);
+#endif
+}
+
 static napi_value kv_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "packetOpen", NULL, kv_packet_open, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -867,6 +890,7 @@ static napi_value kv_init(napi_env env, napi_value exports) {
     { "pollStart", NULL, kv_poll_start, NULL, NULL, NULL, napi_enumerable, NULL },
     { "pollRef", NULL, kv_poll_ref, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, kv_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "releaseFreeMemory", NULL, kv_release_free_memory, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   KV_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

@@ -48,3 +48,5 @@ export { internetChecksum } from './frames/checksum.js';
 export { LinkWatcher, type LinkState, type LinkWatcherEvents, type LinkWatcherOptions } from './link/link-watcher.js';
 
 export { AcceptFilter, NftError, type AcceptFilterOptions } from './nft/accept-filter.js';
+
+export { releaseFreeMemory } from './memory/release.js';

@@ -102,6 +102,8 @@ export interface NativeAddon {
   /** Whether polling keeps the process alive (true unless told otherwise); may precede pollStart. */
   pollRef(handle: NativeHandle, ref: boolean): undefined;
   close(handle: NativeHandle): undefined;
+  /** glibc's malloc_trim(0): true if memory went back to the kernel; undefined off glibc. */
+  releaseFreeMemory(): boolean | undefined;
 }
 
 // Same relative path from src/native/ (ts-jest) and dist/native/ (built code).
