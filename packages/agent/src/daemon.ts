@@ -111,7 +111,9 @@ export class Daemon {
       const bound = await this.observability.start(listen);
       this.log.info(`metrics and health on http://${listen} (/metrics, /healthz)`, bound);
     }
-    this.reconcileTimer = setInterval(() => void this.reconcile(), config.global.reconcileInterval);
+    // The timer also hands back what bursts (start-up, takeovers, reloads) left in the C
+    // allocator: the daemon's steady footprint stays its steady need.
+    this.reconcileTimer = setInterval(() => void this.reconcile().then(() => this.options.dataPlane.releaseFreeMemory()), config.global.reconcileInterval);
     this.reconcileTimer.unref();
     this.log.info(`keepvip running ${config.instances.length} instance(s)`, { instances: config.instances.map((i) => i.name) });
   }

@@ -2,7 +2,7 @@
  * The real data plane: the agent's ports over @keepvip/linux. The only file of the agent
  * that imports it.
  */
-import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, vipKey } from '@keepvip/linux';
+import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, releaseFreeMemory, vipKey } from '@keepvip/linux';
 import type { AnnouncePolicy, AnnouncerPort, DataPlane, VipPort } from './ports.js';
 
 export function createLinuxDataPlane(): DataPlane {
@@ -100,6 +100,10 @@ export function createLinuxDataPlane(): DataPlane {
         }
         return sum;
       });
+    },
+
+    releaseFreeMemory() {
+      releaseFreeMemory();
     },
 
     async close() {

@@ -96,5 +96,7 @@ export interface DataPlane {
   readonly acceptFilter: AcceptFilterPort & { reset(): Promise<void>; remove(): Promise<void> };
   /** Frames sent by the announcers, per interface (summed over their policies). */
   announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
+  /** Hands memory the C allocator kept after a burst back to the kernel (see @keepvip/linux). */
+  releaseFreeMemory(): void;
   close(): Promise<void>;
 }
