@@ -7,8 +7,16 @@
  * nothing has run yet). Imports nothing: it runs before the program is loaded.
  */
 
-/** One flag per V8 setting, `--name=value`. */
-export const DAEMON_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+/**
+ * One flag per V8 setting (measured in docs/benchmarks.md, Scale):
+ * - a 1 MiB semi-space: the young generation stays small; the daemon allocates little per
+ *   advert, so scavenges stay short;
+ * - no TurboFan: the hot paths are short and Sparkplug/Maglev code runs them as fast here
+ *   (CPU unchanged), without TurboFan's compiler code and zones in memory.
+ * (`--single-threaded` saved a few MiB more but moved garbage collection onto the main
+ * thread, which slowed a 255-instance takeover: left out.)
+ */
+export const DAEMON_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-opt'];
 
 /** Set to "off" to run with Node's own defaults (and no re-execution). */
 export const V8_DEFAULTS_ENV = 'KEEPVIP_V8_DEFAULTS';
@@ -31,7 +39,10 @@ export function relaunchArgs(
   return [execPath, ...execArgv, ...missing, ...argv.slice(1)];
 }
 
-/** `--max-semi-space-size=1` and `--max_semi_space_size 1` name the same setting. */
+/**
+ * `--max-semi-space-size=1` and `--max_semi_space_size=1` name the same setting, and so do
+ * `--opt` and `--no-opt`.
+ */
 function settingOf(flag: string): string {
-  return (flag.split('=')[0] ?? '').replace(/_/g, '-');
+  return (flag.split('=')[0] ?? '').replace(/_/g, '-').replace(/^--no-/, '--');
 }

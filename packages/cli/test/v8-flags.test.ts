@@ -32,8 +32,16 @@ describe('relaunchArgs', () => {
   });
 
   it("lets the operator's own value win, on the command line or in NODE_OPTIONS, in either spelling", () => {
-    expect(relaunchArgs(NODE, [NODE, SCRIPT, 'run'], ['--max-semi-space-size=8'], {})).toBeUndefined();
-    expect(relaunchArgs(NODE, [NODE, SCRIPT, 'run'], [], { NODE_OPTIONS: '--max_semi_space_size=16 --trace-warnings' })).toBeUndefined();
+    const theirs = ['--max_semi_space_size=16', '--opt', '--no-single-threaded'];
+    expect(relaunchArgs(NODE, [NODE, SCRIPT, 'run'], [], { NODE_OPTIONS: `${theirs.join(' ')} --trace-warnings` })).toBeUndefined();
+    // Only what the operator left out is added.
+    expect(relaunchArgs(NODE, [NODE, SCRIPT, 'run'], ['--opt'], {})).toEqual([
+      NODE,
+      '--opt',
+      ...DAEMON_V8_FLAGS.filter((f) => f !== '--no-opt'),
+      SCRIPT,
+      'run',
+    ]);
   });
 
   it('can be turned off with KEEPVIP_V8_DEFAULTS=off', () => {
