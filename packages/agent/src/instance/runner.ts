@@ -117,6 +117,9 @@ export class InstanceRunner {
     };
     const peers = deps.spec.unicastPeers.length > 0 ? deps.spec.unicastPeers : [VRRP_GROUP[deps.spec.family]];
     this.destinations = peers.map((dst) => ({ dst, encoded: new Map<number, Uint8Array>() }));
+    // Encoded now rather than in a takeover, when 255 instances become Master at once.
+    const intervalCs = this.machine.config.advertIntervalCs;
+    for (const to of this.destinations) this.encodedAdvert(this.machine.config.configuredPriority, intervalCs, to);
   }
 
   get name(): string {
