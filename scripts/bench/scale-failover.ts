@@ -73,8 +73,20 @@ async function main(): Promise<void> {
   const spec: ScaleSpec = { count: numberFlag(f, 'instances', 255), advertIntervalMs: numberFlag(f, 'advert-ms', 100), version: 3 };
   const kinds = kindsToRun(f);
   const all = new Map<Kind, Run[]>(kinds.map((k) => [k, []]));
+  /** Runs whose setup never reached "master holds every VIP, backup none" (a result, not a crash of the benchmark). */
+  const unstable = new Map<Kind, string[]>(kinds.map((k) => [k, []]));
   // Alternate the implementations so that a change in the machine's load hits both.
-  for (let r = 1; r <= runs; r++) for (const kind of kinds) all.get(kind)?.push(await once(kind, spec, r));
+  for (let r = 1; r <= runs; r++) {
+    for (const kind of kinds) {
+      try {
+        all.get(kind)?.push(await once(kind, spec, r));
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        note(`${kind} run ${r}: no crash measured: ${why}`);
+        unstable.get(kind)?.push(`run ${r}: ${why}`);
+      }
+    }
+  }
   const pick = (kind: Kind, key: keyof Run): number | undefined =>
     median((all.get(kind) ?? []).map((r) => r[key]).filter((v): v is number => v !== undefined));
   const kvFirst = pick('keepvip', 'firstVip');
@@ -103,6 +115,9 @@ async function main(): Promise<void> {
   say(`\nEach run (first/all, ms): keepvip ${each('keepvip')}; keepalived ${each('keepalived')}. ` +
     "Times from the crash to the kernel's address event in the backup's namespace; keepvip's log times are its own " +
     'timestamps, keepalived\'s the arrival of its console lines.');
+  for (const [kind, failures] of unstable) {
+    if (failures.length > 0) say(`\n${kind}: ${failures.length} of ${runs} runs never reached a stable split before the crash (${failures.join('; ')}).`);
+  }
   say(machineLine());
 }
 
