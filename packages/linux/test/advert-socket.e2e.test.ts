@@ -149,7 +149,7 @@ describe('AdvertSocket end to end', () => {
     const payloadsHex = Array.from({ length: 300 }, (_, i) => `${PAYLOAD_HEX}${'00'.repeat(4 * (i % 3))}${i.toString(16).padStart(4, '0')}`);
     const tx = lab.child('a', 'advert-node.mjs', { ifname: 'eth0', family, send: { payloadsHex } });
     expect(await tx.exited).toBe(0);
-    expect(tx.events('sent').filter((s) => s['ok'] === true)).toHaveLength(300);
+    expect(tx.events('sent').filter((s) => s['ok'] !== true)).toEqual([]);
     await rx.waitFor(() => rx.events('advert').length >= 300);
     await rx.stop();
     const received = rx.events('advert');
