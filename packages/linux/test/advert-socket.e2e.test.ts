@@ -151,18 +151,14 @@ describe('AdvertSocket end to end', () => {
     expect(await tx.exited).toBe(0);
     const outcomes = tx.events('sent');
     expect(outcomes).toHaveLength(300);
-    // On a busy machine the kernel may defer the softirqs that empty the per-CPU backlog, and
-    // a veth then refuses packets: ENOBUFS, counted like any failed send. Nothing else may fail.
-    expect(outcomes.filter((o) => o['ok'] !== true && o['code'] !== 'ENOBUFS')).toEqual([]);
-    const sent = payloadsHex.filter((_, i) => outcomes[i]?.['ok'] === true);
-    expect(sent.length).toBeGreaterThanOrEqual(200);
-    await rx.waitFor(() => rx.events('advert').length >= sent.length);
+    expect(outcomes.filter((o) => o['ok'] !== true)).toEqual([]);
+    await rx.waitFor(() => rx.events('advert').length >= 300);
     await rx.stop();
     const received = rx.events('advert');
     // Every packet sent arrives with its own bytes, in order: the reused buffer mixes none up.
-    expect(received.map((a) => a['payload'])).toEqual(sent);
+    expect(received.map((a) => a['payload'])).toEqual(payloadsHex);
     expect(new Set(received.map((a) => `${String(a['src'])} ${String(a['dst'])} ${String(a['ttlOrHopLimit'])}`)).size).toBe(1);
-    expect(rx.events('counters')[0]?.['counters']).toMatchObject({ received: sent.length, accepted: sent.length, receiveErrors: 0 });
+    expect(rx.events('counters')[0]?.['counters']).toMatchObject({ received: 300, accepted: 300, receiveErrors: 0 });
   });
 
   test('a full send buffer is an EAGAIN outcome, counted, only after far more than a burst of 255', async () => {

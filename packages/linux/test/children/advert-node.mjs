@@ -23,7 +23,9 @@ out({ event: 'ready', source: socket.source, ifindex: socket.ifindex });
 const finish = () => {
   out({ event: 'counters', counters: socket.counters() });
   socket.close();
-  process.exit(0);
+  // Exit once stdout has taken every line: process.exit() drops writes a slow reader (the
+  // test, on a busy machine) has not taken yet, which lost "sent" events of a 300-advert burst.
+  process.stdout.write('', () => process.exit(0));
 };
 process.on('SIGTERM', finish);
 

@@ -12,5 +12,5 @@ const info = await lookupInterface(c.ifname);
 out({ event: 'ready', initial, info: { ...info, macBytes: undefined } });
 process.on('SIGTERM', () => {
   watcher.stop();
-  process.exit(0);
+  process.stdout.write('', () => process.exit(0));
 });
