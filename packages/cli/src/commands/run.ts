@@ -38,10 +38,10 @@ export function registerRun(program: Command): void {
         stopping = true;
         logger.info(`${signal}: stopping`);
         daemon.shutdown().then(
-          () => process.exit(0),
+          () => exitAfterOutput(0),
           (error: unknown) => {
             logger.error(`shutdown failed: ${String(error)}`);
-            process.exit(1);
+            exitAfterOutput(1);
           },
         );
       };
@@ -53,7 +53,18 @@ export function registerRun(program: Command): void {
       } catch (error) {
         logger.error(error instanceof Error ? error.message : String(error));
         await daemon.shutdown().catch(() => undefined);
-        process.exit(1);
+        exitAfterOutput(1);
       }
     });
+}
+
+/**
+ * Exits once stderr (the logs) and stdout have taken everything written: process.exit()
+ * drops what a slow reader of a pipe (a container runtime, a busy log shipper) has not read
+ * yet, and the last lines of a shutdown are the ones an operator looks for. At most 2 s.
+ */
+function exitAfterOutput(code: number): void {
+  process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
+  // A reader that never reads must not keep a stopping daemon alive.
+  setTimeout(() => process.exit(code), 2_000).unref();
 }

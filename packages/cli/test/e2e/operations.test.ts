@@ -159,6 +159,30 @@ describe('operations in the namespace lab', () => {
     expect(unhealthy.body).toContain('vi_1 is Master but eth0 lacks 10.99.0.100/24');
   });
 
+  it('SIGTERM exits only once a slow reader has taken every log line, the last one included', async () => {
+    lab = Lab.create({ nodes: 1 });
+    const node = lab.node(0);
+    // 150 instances log ~100 KB at start: more than a pipe holds, so the daemon's writes queue.
+    const instances = Array.from({ length: 150 }, (_, i) =>
+      `  - { name: vi_${i + 1}, interface: eth0, vrid: ${i + 1}, priority: 120, advertInterval: 100ms, vips: ["10.99.1.${i + 1}/32"] }`);
+    const file = join(lab.dir, 'many.yaml');
+    writeFileSync(file, ['global:', '  log: { format: json, level: debug }', 'instances:', ...instances, ''].join('\n'));
+    const daemon = lab.spawn(node.ns, [process.execPath, KEEPVIP_CLI, 'run', '--config', file, '--socket', join(lab.dir, 'many.sock')]);
+    const exit = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    // Nobody reads stderr yet: the pipe fills and stays full.
+    await waitFor('150 VIPs', () => lab!.addresses(node.ns).filter((a) => a.startsWith('10.99.1.')).length === 150, 20_000);
+    daemon.kill('SIGTERM');
+    await sleep(500);
+    let text = '';
+    daemon.stderr?.setEncoding('utf8');
+    daemon.stderr?.on('data', (chunk: string) => (text += chunk));
+    expect(await exit).toBe(0);
+    await sleep(200);
+    const messages = text.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { message: string }).message);
+    expect(messages.length).toBeGreaterThan(300);
+    expect(messages.at(-1)).toBe('keepvip stopped');
+  });
+
   it('status --watch prints a new status on every transition', async () => {
     lab = Lab.create({ nodes: 1 });
     const node = lab.node(0);
