@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 // Resolve imports as the agent does: from its package directory.
 const agentDir = join(dirname(fileURLToPath(import.meta.url)), '../../packages/agent');
-const targets = ['(nothing)', 'valibot', 'js-yaml', 'winston', 'prom-client', '@keepvip/linux', '@keepvip/agent'];
+const targets = ['(nothing)', 'node:http', 'valibot', 'js-yaml', 'winston', 'prom-client', '@keepvip/linux', '@keepvip/agent'];
 
 function rssAfterImport(target: string): number {
   const load = target === '(nothing)' ? '' : `await import(${JSON.stringify(target)});`;

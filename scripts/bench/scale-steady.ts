@@ -54,6 +54,7 @@ async function main(): Promise<void> {
         target: '≤ 3× keepalived and < 5 %',
         met: kv === undefined || ka === undefined ? undefined : kv.master.cpuPercent <= 3 * ka.master.cpuPercent && kv.master.cpuPercent < 5,
       },
+      { figure: 'of which in the kernel (stime), master', keepvip: kv?.master.systemPercent, keepalived: ka?.master.systemPercent, unit: '%', digits: 2 },
       { figure: 'backup node CPU (% of one core)', keepvip: kv?.backup.cpuPercent, keepalived: ka?.backup.cpuPercent, unit: '%', digits: 2 },
       { figure: 'master node RSS', keepvip: kv?.master.rssMiB, keepalived: ka?.master.rssMiB, unit: 'MiB', digits: 1, target: '< 80 MB', met: kv === undefined ? undefined : kv.master.rssMiB * 1.048576 < 80 },
       { figure: 'backup node RSS', keepvip: kv?.backup.rssMiB, keepalived: ka?.backup.rssMiB, unit: 'MiB', digits: 1, target: '< 80 MB', met: kv === undefined ? undefined : kv.backup.rssMiB * 1.048576 < 80 },

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux everywhere in practice). */
 const TICKS_PER_SECOND = 100;
 
-/** utime + stime of one process, in seconds; undefined if it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
+/** utime and stime of one process, in seconds; undefined if it is gone. */
+export function cpuTimes(pid: number): { user: number; system: number } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -18,9 +18,13 @@ export function cpuSeconds(pid: number): number | undefined {
   // The command name may hold spaces and parentheses: the fields start after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of proc(5) are the 12th and 13th after the name.
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** utime + stime of one process, in seconds; undefined if it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const t = cpuTimes(pid);
+  return t === undefined ? undefined : t.user + t.system;
 }
 
 export function rssKiB(pid: number): number | undefined {
@@ -46,6 +50,8 @@ export function schedOf(pid: number): { waitMs: number; slices: number; preempte
 export interface Usage {
   /** CPU over the window as % of one core. */
   readonly cpuPercent: number;
+  /** The part of cpuPercent spent in the kernel (stime): system calls and what they run. */
+  readonly systemPercent: number;
   /** Sum of VmRSS at the end of the window, MiB. */
   readonly rssMiB: number;
   /** Highest sum of VmRSS seen in the window, MiB. */
@@ -62,6 +68,7 @@ export async function measureUsage(pids: () => number[], seconds: number): Promi
   const list = pids();
   if (list.length === 0) throw new Error('no process to measure');
   const total = (): number => list.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? Number.NaN), 0);
+  const system = (): number => list.reduce((sum, pid) => sum + (cpuTimes(pid)?.system ?? Number.NaN), 0);
   const rss = (): number => list.reduce((sum, pid) => sum + (rssKiB(pid) ?? Number.NaN), 0) / 1024;
   const sched = (): { waitMs: number; slices: number; preempted: number } =>
     list.reduce(
@@ -73,6 +80,7 @@ export async function measureUsage(pids: () => number[], seconds: number): Promi
     );
   const schedStart = sched();
   const start = total();
+  const systemStart = system();
   const t0 = performance.now();
   let peak = rss();
   const end = t0 + seconds * 1000;
@@ -81,6 +89,7 @@ export async function measureUsage(pids: () => number[], seconds: number): Promi
     peak = Math.max(peak, rss());
   }
   const used = total() - start;
+  const usedInKernel = system() - systemStart;
   const elapsed = (performance.now() - t0) / 1000;
   const last = rss();
   const schedEnd = sched();
@@ -88,6 +97,7 @@ export async function measureUsage(pids: () => number[], seconds: number): Promi
   if (Number.isNaN(used) || Number.isNaN(last)) throw new Error(`a process of ${list.join(', ')} went away while measured`);
   return {
     cpuPercent: (100 * used) / elapsed,
+    systemPercent: (100 * usedInKernel) / elapsed,
     rssMiB: last,
     peakRssMiB: Math.max(peak, last),
     pids: list,
