@@ -103,8 +103,8 @@ export class Daemon {
     await this.control.start();
     const listen = config.global.metrics?.listen;
     if (listen !== undefined) {
-      // prom-client (~20 MiB) and node:http (~13 MiB: it pulls in undici) are loaded only when
-      // metrics are asked for; most nodes never pay for them.
+      // prom-client and node:http (which pulls in undici), ~19 MiB together, are loaded only
+      // when metrics are asked for; most nodes never pay for them.
       const [{ createMetricsRegistry }, { ObservabilityServer }] = await Promise.all([import('./observe/metrics.js'), import('./observe/http-server.js')]);
       const snapshot = this.snapshot();
       this.observability = new ObservabilityServer(snapshot, createMetricsRegistry(snapshot));
