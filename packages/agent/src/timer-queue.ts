@@ -68,7 +68,7 @@ export class TimerQueue {
     return new QueuedTimer(this, fire);
   }
 
-  /** Timers armed now (for tests and status). */
+  /** Timers armed now (for tests). */
   get size(): number {
     return this.heap.length;
   }
@@ -95,13 +95,6 @@ export class TimerQueue {
     this.removeAt(t.index);
     t.index = IDLE;
     // The underlying timeout stays: if it fires with nothing due, it just re-arms.
-  }
-
-  /** Stops the underlying timeout; armed timers stay armed but will not fire until re-armed. */
-  close(): void {
-    this.cancelScheduled?.();
-    this.cancelScheduled = undefined;
-    this.scheduledAt = Infinity;
   }
 
   private fireDue(): void {

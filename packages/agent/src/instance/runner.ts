@@ -276,11 +276,13 @@ export class InstanceRunner {
    * clock: when this node dies, its Backups' Master_Down_Timers then run out together rather
    * than spread over a whole interval (255 takeovers within a few ms of the first). Rounding
    * moves an advert by at most half an interval, and also stops timers that fire a little
-   * early from drifting into too many adverts.
+   * early from drifting into too many adverts. The machine arms Adver_Timer one interval from
+   * the step's time, so `atMs - intervalMs / 2` is half an interval from now, without reading
+   * the clock again.
    */
   private onAdvertGrid(atMs: number): number {
     const intervalMs = this.machine.config.advertIntervalCs * 10;
-    return Math.max(this.deps.clock.now() + intervalMs / 2, Math.round(atMs / intervalMs) * intervalMs);
+    return Math.max(atMs - intervalMs / 2, Math.round(atMs / intervalMs) * intervalMs);
   }
 
   private codecContext(src: string, dst: string): AdvertContext {
