@@ -1,9 +1,10 @@
 /** The runner's ordering of data-plane work, with fake ports (narrow unit tests). */
 import { describe, expect, it } from '@jest/globals';
+import { parseAdvert } from '@keepvip/vrrp';
 import { createLogger, InstanceRunner, validateConfig, type ResolvedInstance } from '../src/index.js';
 
-function spec(priority: number): ResolvedInstance {
-  const r = validateConfig({ instances: [{ name: 'vi_1', interface: 'eth0', vrid: 51, priority, vips: ['10.0.0.100/24'] }] });
+function spec(priority: number, more: Record<string, unknown> = {}): ResolvedInstance {
+  const r = validateConfig({ instances: [{ name: 'vi_1', interface: 'eth0', vrid: 51, priority, vips: ['10.0.0.100/24'], ...more }] });
   if (!r.ok) throw new Error('bad spec');
   return r.config.instances[0] as ResolvedInstance;
 }
@@ -70,5 +71,35 @@ describe('InstanceRunner', () => {
     edge.runner.start();
     expect(edge.timers).toEqual([2000]);
   });
-});
 
+  it('reconfigured in place: only the new VIP is added and announced, adverts carry the new list', async () => {
+    const sent: Uint8Array[] = [];
+    const calls: string[] = [];
+    const port = (name: string) => ({ announce: (set: string, a: readonly string[]) => void calls.push(`${name} ${set}: ${a.join(' ')}`), cancel: () => undefined });
+    const announcers = { announcer: port('announce'), reannouncer: port('reannounce') };
+    const runner = new InstanceRunner({
+      spec: spec(255),
+      sender: { sourceAddress: '10.0.0.2', send: (payload) => (sent.push(payload.slice()), { ok: true }) },
+      vips: {
+        add: async (cidrs) => void calls.push(`add ${cidrs.join(' ')}`),
+        remove: async (cidrs) => void calls.push(`remove ${cidrs.join(' ')}`),
+        list: async () => [],
+        reconcile: async () => ({ added: [], removed: [] }),
+      },
+      acceptFilter: { block: async () => undefined, unblock: async () => undefined },
+      ...announcers,
+      clock: { now: () => 0, timer: () => ({ arm: () => undefined, cancel: () => undefined }) },
+      log: createLogger({ format: 'json', level: 'error' }),
+    });
+    runner.start();
+    await runner.settled();
+    calls.length = 0;
+    const before = sent.length;
+    runner.reconfigure(spec(255, { vips: ['10.0.0.100/24', '10.0.0.101/24'] }), announcers, 255);
+    await runner.settled();
+    expect(calls).toEqual(['add 10.0.0.101/24', 'announce vi_1 10.0.0.101/24: 10.0.0.101']);
+    expect(runner.state).toBe('Master');
+    const adverts = sent.slice(before).map((bytes) => parseAdvert(bytes, { family: 4, src: '10.0.0.2', dst: '224.0.0.18' }));
+    expect(adverts.map((a) => (a.ok ? [a.value.priority, a.value.addresses] : a.error.code))).toEqual([[255, ['10.0.0.100', '10.0.0.101']]]);
+  });
+});

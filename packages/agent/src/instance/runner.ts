@@ -46,15 +46,19 @@ export interface TransitionRecord {
   readonly at: string;
 }
 
-export interface InstanceDeps {
-  readonly spec: ResolvedInstance;
-  readonly sender: AdvertSender;
-  readonly vips: VipPort;
-  readonly acceptFilter: AcceptFilterPort;
+/** What an instance uses on its interface that depends on its configuration (the GARP policy). */
+export interface InstanceAnnouncers {
   /** Announces a takeover with the instance's policy. */
   readonly announcer: AnnouncerPort;
   /** A single burst, for re-asserting against a lower-priority Master (no delay, no refresh). */
   readonly reannouncer: AnnouncerPort;
+}
+
+export interface InstanceDeps extends InstanceAnnouncers {
+  readonly spec: ResolvedInstance;
+  readonly sender: AdvertSender;
+  readonly vips: VipPort;
+  readonly acceptFilter: AcceptFilterPort;
   readonly clock: Clock;
   readonly log: Logger;
   /** Called after every transition (notify hooks, status watchers, sync groups). */
@@ -94,12 +98,16 @@ export function reassertPolicy(spec: ResolvedInstance): AnnouncePolicy {
 
 export class InstanceRunner {
   private machine: VrrpInstance;
+  private current: ResolvedInstance;
+  private announcers: InstanceAnnouncers;
+  /** VIPs whose traffic the Accept_Mode filter drops now (RFC 5798 §6.4.3). */
+  private readonly blocked = new Set<string>();
   /** The machine's two timers, made once and re-armed in place (one advert each per interval). */
   private readonly timers: Readonly<Record<TimerName, Timer>>;
   /** Address changes run one after another, in the order the machine asked for them. */
   private addressOps: Promise<void> = Promise.resolve();
   /** Where adverts go (the unicast peers, or the family's multicast group), each with its encoded adverts. */
-  private readonly destinations: ReadonlyArray<{ readonly dst: string; readonly encoded: Map<number, Uint8Array> }>;
+  private destinations: ReadonlyArray<{ readonly dst: string; readonly encoded: Map<number, Uint8Array> }> = [];
   private readonly packetLog = new RateLimitedLog();
   readonly counters: InstanceCounters = newCounters();
   lastTransition: TransitionRecord | null = null;
@@ -107,6 +115,8 @@ export class InstanceRunner {
   private readonly faults = new Map<FaultSource, readonly string[]>();
 
   constructor(private readonly deps: InstanceDeps) {
+    this.current = deps.spec;
+    this.announcers = { announcer: deps.announcer, reannouncer: deps.reannouncer };
     this.machine = createInstance(machineConfig(deps.spec, deps.sender.sourceAddress));
     this.timers = {
       adverTimer: deps.clock.timer(() => this.dispatch({ kind: 'AdverTimerFired' })),
@@ -115,19 +125,16 @@ export class InstanceRunner {
         this.dispatch({ kind: 'MasterDownTimerFired' });
       }),
     };
-    const peers = deps.spec.unicastPeers.length > 0 ? deps.spec.unicastPeers : [VRRP_GROUP[deps.spec.family]];
-    this.destinations = peers.map((dst) => ({ dst, encoded: new Map<number, Uint8Array>() }));
-    // Encoded now rather than in a takeover, when 255 instances become Master at once.
-    const intervalCs = this.machine.config.advertIntervalCs;
-    for (const to of this.destinations) this.encodedAdvert(this.machine.config.configuredPriority, intervalCs, to);
+    this.prepareAdverts();
   }
 
   get name(): string {
-    return this.deps.spec.name;
+    return this.current.name;
   }
 
+  /** The configuration in force (changed in place by `reconfigure`). */
   get spec(): ResolvedInstance {
-    return this.deps.spec;
+    return this.current;
   }
 
   get state(): VrrpState {
@@ -140,6 +147,25 @@ export class InstanceRunner {
 
   start(): void {
     this.dispatch({ kind: 'Startup' });
+  }
+
+  /**
+   * A new configuration of the same virtual router (same name, interface and identity: the
+   * caller checks `configChange` first). The state machine decides what it means on the
+   * wire; `effectivePriority` is the new priority after tracking.
+   */
+  reconfigure(spec: ResolvedInstance, announcers: InstanceAnnouncers, effectivePriority: number): void {
+    if (announcers.announcer !== this.announcers.announcer || announcers.reannouncer !== this.announcers.reannouncer) {
+      // A new GARP policy: what the old one still had pending stops; it applies from the next announcement.
+      for (const vip of this.current.vips) {
+        this.announcers.announcer.cancel(this.announceSet(vip.cidr));
+        this.announcers.reannouncer.cancel(this.announceSet(vip.cidr));
+      }
+      this.announcers = announcers;
+    }
+    this.current = spec;
+    this.prepareAdverts();
+    this.dispatch({ kind: 'ConfigChanged', config: machineConfig(spec, this.deps.sender.sourceAddress), effectivePriority });
   }
 
   /** Graceful stop: a Master sends priority 0 and releases its addresses; resolves when done. */
@@ -156,7 +182,7 @@ export class InstanceRunner {
   }
 
   setLink(up: boolean): void {
-    this.setFault('link', up ? [] : [`interface ${this.deps.spec.interface} has no carrier`]);
+    this.setFault('link', up ? [] : [`interface ${this.current.interface} has no carrier`]);
   }
 
   /**
@@ -221,24 +247,33 @@ export class InstanceRunner {
       case 'AddVips':
         this.addressOp('add', () => this.deps.vips.add(action.vips));
         // RFC 5798 §6.4.3: only the owner, or a Master in Accept_Mode, takes the VIPs' traffic.
-        if (!action.acceptMode && this.deps.spec.priority !== 255) this.addressOp('block', () => this.deps.acceptFilter.block(action.vips));
+        if (!action.acceptMode) this.setBlocked(action.vips, true);
         return;
-      case 'RemoveVips':
+      case 'RemoveVips': {
         // In the queue, so an announcement queued before this is cancelled, not sent after.
+        const { announcer, reannouncer } = this.announcers;
         this.addressOp('remove', async () => {
-          this.deps.announcer.cancel(this.name);
-          this.deps.reannouncer.cancel(this.name);
+          for (const vip of action.vips) {
+            announcer.cancel(this.announceSet(vip));
+            reannouncer.cancel(this.announceSet(vip));
+          }
           await this.deps.vips.remove(action.vips);
         });
-        if (!this.deps.spec.acceptMode && this.deps.spec.priority !== 255) this.addressOp('unblock', () => this.deps.acceptFilter.unblock(action.vips));
+        this.setBlocked(action.vips, false);
+        return;
+      }
+      case 'AcceptModeChanged':
+        this.setBlocked(action.vips, !action.acceptMode);
         return;
       case 'AnnounceVips': {
-        const addresses = this.deps.spec.vips.map((v) => v.address);
         // A re-assertion is a one-off burst; the takeover's second burst and refresh keep running.
-        const port = action.reason === 'reassert' ? this.deps.reannouncer : this.deps.announcer;
+        const port = action.reason === 'reassert' ? this.announcers.reannouncer : this.announcers.announcer;
+        // One set per address: a VIP removed later stops its own repeats and refreshes alone.
         // After the queued address changes: neighbours sent here must find the VIP in place
         // (keepalived's order too: advert, address, announcement).
-        this.addressOp('announce', async () => port.announce(this.name, addresses));
+        this.addressOp('announce', async () => {
+          for (const vip of action.vips) port.announce(this.announceSet(vip), [vip.split('/')[0] ?? vip]);
+        });
         return;
       }
       case 'ArmTimer':
@@ -285,8 +320,37 @@ export class InstanceRunner {
     return Math.max(atMs - intervalMs / 2, Math.round(atMs / intervalMs) * intervalMs);
   }
 
+  private announceSet(cidr: string): string {
+    return `${this.name} ${cidr}`;
+  }
+
+  /** Blocks (or unblocks) the VIPs' traffic through the Accept_Mode filter, each once. */
+  private setBlocked(cidrs: readonly string[], block: boolean): void {
+    const todo = cidrs.filter((c) => this.blocked.has(c) !== block);
+    if (todo.length === 0) return;
+    for (const c of todo) {
+      if (block) this.blocked.add(c);
+      else this.blocked.delete(c);
+    }
+    if (block) this.addressOp('block', () => this.deps.acceptFilter.block(todo));
+    else this.addressOp('unblock', () => this.deps.acceptFilter.unblock(todo));
+  }
+
+  /**
+   * Where adverts go, each destination with its cache of encoded adverts, made anew for each
+   * configuration: the cache assumes the configuration does not change under it. Encoded
+   * now rather than in a takeover, when 255 instances become Master at once.
+   */
+  private prepareAdverts(): void {
+    const spec = this.current;
+    const peers = spec.unicastPeers.length > 0 ? spec.unicastPeers : [VRRP_GROUP[spec.family]];
+    this.destinations = peers.map((dst) => ({ dst, encoded: new Map<number, Uint8Array>() }));
+    const config = machineConfig(spec, this.deps.sender.sourceAddress);
+    for (const to of this.destinations) this.encodedAdvert(config, config.configuredPriority, config.advertIntervalCs, to);
+  }
+
   private codecContext(src: string, dst: string): AdvertContext {
-    const spec = this.deps.spec;
+    const spec = this.current;
     return { family: spec.family, src, dst, v3Ipv4ChecksumWithoutPseudoHeader: spec.v3ChecksumWithoutPseudoHeader };
   }
 
@@ -297,16 +361,16 @@ export class InstanceRunner {
   }
 
   /**
-   * The advert's bytes, encoded once: the configuration never changes while the instance runs,
-   * so they differ only by priority, interval and destination (the v3 checksum covers the
+   * The advert's bytes, encoded once per configuration (prepareAdverts starts a new cache):
+   * they differ only by priority, interval and destination (the v3 checksum covers the
    * pseudo-header). Keeps address parsing, checksumming and allocation out of the advert loop.
    */
-  private encodedAdvert(priority: number, advertIntervalCs: number, to: { dst: string; encoded: Map<number, Uint8Array> }): Uint8Array {
+  private encodedAdvert(config: InstanceConfig, priority: number, advertIntervalCs: number, to: { dst: string; encoded: Map<number, Uint8Array> }): Uint8Array {
     // priority 0..255, interval 1..4095 centiseconds: one number, no string key per advert.
     const key = advertIntervalCs * 256 + priority;
     let bytes = to.encoded.get(key);
     if (bytes === undefined) {
-      const advert = advertFor(this.machine.config, priority, advertIntervalCs);
+      const advert = advertFor(config, priority, advertIntervalCs);
       bytes = emitAdvert(advert, this.codecContext(this.deps.sender.sourceAddress, to.dst));
       to.encoded.set(key, bytes);
     }
@@ -315,7 +379,7 @@ export class InstanceRunner {
 
   private sendAdvert(priority: number, advertIntervalCs: number): void {
     for (const to of this.destinations) {
-      const outcome = this.deps.sender.send(this.encodedAdvert(priority, advertIntervalCs, to), to.dst);
+      const outcome = this.deps.sender.send(this.encodedAdvert(this.machine.config, priority, advertIntervalCs, to), to.dst);
       if (outcome.ok) {
         this.counters.advertsSent++;
         continue;

@@ -5,6 +5,7 @@
  */
 import { compareAddresses } from '../address-order.js';
 import type { Advert } from '../advert.js';
+import { acceptsTraffic, advertChanged, configChange } from './reconfigure.js';
 import { masterDownIntervalMs, skewTimeMs } from './timers.js';
 import {
   AdvertDropReason,
@@ -133,7 +134,7 @@ class Stepper {
         // RFC 5798 §6.4.1 / §6.4.2: send an advert, announce the addresses, start Adver_Timer.
         this.d.masterAddress = this.config.primaryAddress;
         this.d.masterAdverIntervalCs = this.config.advertIntervalCs;
-        this.actions.push({ kind: 'AddVips', vips: this.config.vips, acceptMode: this.config.acceptMode });
+        this.actions.push({ kind: 'AddVips', vips: this.config.vips, acceptMode: acceptsTraffic(this.config) });
         this.sendAdvert(this.d.effectivePriority);
         this.actions.push({ kind: 'AnnounceVips', vips: this.config.vips, reason: 'takeover' });
         this.arm('adverTimer', this.advertIntervalMs());
@@ -251,6 +252,62 @@ function masterReceives(s: Stepper, advert: Advert, src: string): void {
   }
 }
 
+/**
+ * A new configuration, in place: no transition, no gap in adverts. A Master adds the new
+ * addresses and announces only them, removes the old ones, and sends an advert at once when
+ * what it carries changed (so Backups learn a new interval before their timers run out). A
+ * changed priority then works through the RFC's own rules: a Master with a lower one may
+ * be preempted by a Backup, a Backup with a higher one (and Preempt_Mode) preempts.
+ */
+function reconfigure(s: Stepper, event: Extract<VrrpEvent, { kind: 'ConfigChanged' }>): void {
+  const before = s.config;
+  const next = event.config;
+  if (configChange(before, next).identity.length > 0) {
+    // Another virtual router: the agent restarts the instance instead.
+    s.ignored(event);
+    return;
+  }
+  const priorityBefore = s.d.effectivePriority;
+  s.d.config = next;
+  s.d.effectivePriority = event.effectivePriority;
+  // keepalived preempt_delay: the wait already begun keeps its start, with the new length.
+  if (!next.preemptMode || next.preemptDelayMs === 0) s.d.preemptAllowedAt = null;
+  else if (s.d.preemptAllowedAt !== null) s.d.preemptAllowedAt += next.preemptDelayMs - before.preemptDelayMs;
+  // RFC 5798 §6.4.1: Master_Adver_Interval is our own interval until a Master's advert (v3)
+  // says otherwise; v2 always uses its own (RFC 3768).
+  if (next.version === 2 || s.d.state !== VrrpState.Backup || s.d.masterAddress === null) s.d.masterAdverIntervalCs = next.advertIntervalCs;
+  switch (s.d.state) {
+    case VrrpState.Backup:
+      // RFC 5798 §6.4.1: the address owner is Master.
+      if (next.configuredPriority === 255 && before.configuredPriority !== 255) s.changeState(VrrpState.Master, TransitionCause.addressOwner);
+      return;
+    case VrrpState.Master:
+      masterReconfigures(s, before, next, priorityBefore);
+      return;
+    case VrrpState.Initialize:
+    case VrrpState.Fault:
+      return;
+  }
+}
+
+function masterReconfigures(s: Stepper, before: InstanceConfig, next: InstanceConfig, priorityBefore: number): void {
+  s.d.masterAddress = next.primaryAddress;
+  const removed = before.vips.filter((v) => !next.vips.includes(v));
+  const added = next.vips.filter((v) => !before.vips.includes(v));
+  const kept = next.vips.filter((v) => before.vips.includes(v));
+  if (removed.length > 0) s.actions.push({ kind: 'RemoveVips', vips: removed });
+  if (acceptsTraffic(before) !== acceptsTraffic(next) && kept.length > 0) {
+    s.actions.push({ kind: 'AcceptModeChanged', vips: kept, acceptMode: acceptsTraffic(next) });
+  }
+  if (added.length > 0) s.actions.push({ kind: 'AddVips', vips: added, acceptMode: acceptsTraffic(next) });
+  if (advertChanged(before, next) || s.d.effectivePriority !== priorityBefore) {
+    // RFC 5798 §6.4.3: an advert, and Adver_Timer restarted at the (new) interval.
+    s.sendAdvert(s.d.effectivePriority);
+    s.arm('adverTimer', s.advertIntervalMs());
+  }
+  if (added.length > 0) s.actions.push({ kind: 'AnnounceVips', vips: added, reason: 'added' });
+}
+
 export function step(instance: VrrpInstance, event: VrrpEvent, nowMs: number): StepResult {
   const s = new Stepper(instance, nowMs);
   const state = instance.state;
@@ -306,6 +363,9 @@ export function step(instance: VrrpInstance, event: VrrpEvent, nowMs: number): S
     case 'LinkUp':
       s.d.linkDown = false;
       if (state === VrrpState.Fault && instance.running) start(s, TransitionCause.linkUp);
+      break;
+    case 'ConfigChanged':
+      reconfigure(s, event);
       break;
   }
   return s.result();

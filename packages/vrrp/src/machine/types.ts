@@ -13,7 +13,10 @@ export const VrrpState = {
 } as const;
 export type VrrpState = (typeof VrrpState)[keyof typeof VrrpState];
 
-/** What an instance is told to be. Immutable while the instance runs (a reload makes a new one). */
+/**
+ * What an instance is told to be. A value: a running instance gets a new one through the
+ * ConfigChanged event, which changes in place all but its identity (reconfigure.ts).
+ */
 export interface InstanceConfig {
   readonly name: string;
   readonly version: VrrpVersion;
@@ -83,14 +86,25 @@ export type VrrpEvent =
   /** Tracking changed the effective priority (the agent clamps it to 1..254 for non-owners). */
   | { readonly kind: 'PriorityChanged'; readonly effectivePriority: number }
   | { readonly kind: 'LinkDown' }
-  | { readonly kind: 'LinkUp' };
+  | { readonly kind: 'LinkUp' }
+  /**
+   * A new configuration for the running instance, with the effective priority it gives
+   * (tracking applied by the agent). Identity (VRID, version, family) cannot change in place:
+   * such an event is ignored and the agent restarts the instance (`configChange`).
+   */
+  | { readonly kind: 'ConfigChanged'; readonly config: InstanceConfig; readonly effectivePriority: number };
 
 export type VrrpAction =
   | { readonly kind: 'SendAdvert'; readonly priority: number; readonly advertIntervalCs: number }
   | { readonly kind: 'AddVips'; readonly vips: readonly string[]; readonly acceptMode: boolean }
   | { readonly kind: 'RemoveVips'; readonly vips: readonly string[] }
-  /** Gratuitous ARP / unsolicited NA for the addresses (a takeover, or a re-assertion). */
-  | { readonly kind: 'AnnounceVips'; readonly vips: readonly string[]; readonly reason: 'takeover' | 'reassert' }
+  /**
+   * Gratuitous ARP / unsolicited NA for the addresses: a takeover, a re-assertion, or
+   * addresses added to a running Master (announced alone, the others are not repeated).
+   */
+  | { readonly kind: 'AnnounceVips'; readonly vips: readonly string[]; readonly reason: 'takeover' | 'reassert' | 'added' }
+  /** A Master's Accept_Mode (or address ownership) changed: its held VIPs now take traffic, or not. */
+  | { readonly kind: 'AcceptModeChanged'; readonly vips: readonly string[]; readonly acceptMode: boolean }
   /** `atMs` is an absolute time on the caller's clock; arming replaces any earlier deadline. */
   | { readonly kind: 'ArmTimer'; readonly timer: TimerName; readonly atMs: number }
   | { readonly kind: 'CancelTimer'; readonly timer: TimerName }

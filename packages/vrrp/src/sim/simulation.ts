@@ -272,6 +272,7 @@ export class Simulation {
       case 'AddVips':
       case 'RemoveVips':
       case 'AnnounceVips':
+      case 'AcceptModeChanged':
       case 'AdvertDropped':
         // The addresses are modelled by the Master state itself.
         return;
