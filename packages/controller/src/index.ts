@@ -1,1 +1,3 @@
-export {};
+export * from './cluster.js';
+export * from './leader-election.js';
+export * from './kube-adapter.js';

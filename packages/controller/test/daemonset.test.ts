@@ -14,7 +14,6 @@ import {
   DiscoveryV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +21,8 @@ import {
   adminConfig,
   describeKube,
   expectStatus,
-  kubectlPath,
+  kubectl,
   mergePatch,
-  requireKubeconfig,
   tokenConfig,
   uniqueName,
   watchStatus,
@@ -34,19 +32,6 @@ const manifestDir = fileURLToPath(new URL('../../../daemonset/', import.meta.url
 const manifests = readdirSync(manifestDir).filter((f) => f.endsWith('.yaml')).sort();
 const NS = 'keepvip-system';
 const SA = 'keepvip';
-
-/** Runs the built kubectl as the admin; never throws, returns the exit code and all output. */
-function kubectl(args: string[], input = ''): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubectlPath, args, { env: { ...process.env, KUBECONFIG: requireKubeconfig() }, timeout: 60_000 });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-    child.stdin.end(input);
-  });
-}
 
 describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
   let admin: KubeConfig;

@@ -4,7 +4,8 @@
  */
 
 import { describe, expect } from '@jest/globals';
-import { ApiException, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 const kubeconfigPath = process.env.KEEPVIP_TEST_KUBECONFIG;
@@ -17,6 +18,19 @@ export const kubectlPath = process.env.KEEPVIP_TEST_KUBECTL ?? 'kubectl';
  * (only possible outside CI: in CI the setup fails the run instead).
  */
 export const describeKube: typeof describe.skip = kubeconfigPath ? describe : describe.skip;
+
+/** Runs the built kubectl as the admin; never throws, returns the exit code and all output. */
+export function kubectl(args: string[], input = ''): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(kubectlPath, args, { env: { ...process.env, KUBECONFIG: requireKubeconfig() }, timeout: 60_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+    child.stdin.end(input);
+  });
+}
 
 export function requireKubeconfig(): string {
   if (!kubeconfigPath) throw new Error('KEEPVIP_TEST_KUBECONFIG is not set (jest-global-setup.js did not run)');
@@ -138,3 +152,38 @@ export const is =
   (type: string, name: string, extra: (o: WatchEvent['object']) => boolean = () => true) =>
   (e: WatchEvent): boolean =>
     e.type === type && e.object.metadata?.name === name && extra(e.object);
+
+/**
+ * Applies daemonset/namespace.yaml and rbac.yaml (idempotent) and returns a configuration
+ * that authenticates as the DaemonSet's ServiceAccount, keepvip-system/keepvip, with a token
+ * from the TokenRequest API: never the admin. `server` overrides the API server URL.
+ */
+export async function keepvipServiceAccount(admin: KubeConfig, server?: string): Promise<KubeConfig> {
+  const dir = new URL('../../../daemonset/', import.meta.url).pathname;
+  const applied = await kubectl(['apply', '-f', `${dir}namespace.yaml`, '-f', `${dir}rbac.yaml`]);
+  if (applied.code !== 0) throw new Error(`kubectl apply of namespace.yaml and rbac.yaml failed: ${applied.out}`);
+  const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: 'keepvip',
+    namespace: 'keepvip-system',
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const jwt = token.status?.token;
+  if (!jwt) throw new Error('TokenRequest returned no token');
+  if (server === undefined) return tokenConfig(admin, 'keepvip-sa', jwt);
+  const kc = new KubeConfig();
+  // A plain-HTTP test proxy on loopback (fault-proxy.ts): client-node sends a token over http
+  // only when TLS checking is declared off; there is no TLS on that hop to check.
+  kc.loadFromClusterAndUser({ name: 'via-proxy', server, skipTLSVerify: server.startsWith('http:') }, { name: 'keepvip-sa', token: jwt });
+  return kc;
+}
+
+/** Polls `check` until it returns a value that is not undefined (or throws after `timeoutMs`). */
+export async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
