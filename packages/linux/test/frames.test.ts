@@ -8,8 +8,8 @@ import { ALL_NODES, buildUnsolicitedNeighborAdvert } from '../src/frames/neighbo
 import { ipv4ToBytes, ipv6ToBytes } from '../src/ip.js';
 import { readPcap } from './helpers/pcap.js';
 
-// The repository is /work/main and shared/ sits beside it: test/ -> ../../../../shared.
-const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/', import.meta.url));
+// The repository's fixtures/ (scripts/fixtures/capture-keepalived captures them again).
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 describe('gratuitous ARP', () => {

@@ -1,4 +1,4 @@
-/** Real keepalived 2.2.7 adverts (../shared/fixtures): decode to the known fields, re-emit byte for byte. */
+/** Real keepalived 2.2.7 adverts (the repository's fixtures/): decode to the known fields, re-emit byte for byte. */
 
 import { describe, expect, it } from '@jest/globals';
 import { emitAdvert, parseAdvert, type AdvertContext } from '../../src/index.js';

@@ -1,13 +1,13 @@
 /**
- * A tiny pcap reader for the keepalived captures in ../shared/fixtures: classic pcap (not
+ * A tiny pcap reader for the keepalived captures in the repository's fixtures/: classic pcap (not
  * pcapng), Ethernet link type, IPv4 only. Just enough to pull out VRRP messages with the IP
  * addresses the checksum needs.
  */
 
 import { readFileSync } from 'node:fs';
 
-/** shared/ sits beside the repository directory (in /work, and in a fresh clone's parent). */
-export const FIXTURES_DIR = new URL('../../../../../shared/fixtures/', import.meta.url);
+/** The repository's fixtures/ (scripts/fixtures/capture-keepalived captures them again). */
+export const FIXTURES_DIR = new URL('../../../../fixtures/', import.meta.url);
 
 const GLOBAL_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
