@@ -1,11 +1,14 @@
 export * from './config/index.js';
-export { Daemon, ConfigError, loadConfigFile, statusOf, type DaemonOptions } from './daemon.js';
+export { Daemon, ConfigError, loadConfigFile, statusOf, FILE_SOURCE, API_SOURCE, type DaemonOptions } from './daemon.js';
+export { InstanceSet, type DesiredSet, type InstanceFailure, type InstanceSetOptions } from './instances/instance-set.js';
+export type { ApplyOutcome, ApplyReport, InstanceApplyResult, TransitionEvent } from './instances/report.js';
+export { planApply, changedFields, RESTART_FIELDS, type PlannedStep } from './instances/plan.js';
 export { InstanceRunner, machineConfig, type TransitionRecord } from './instance/runner.js';
 export type { InstanceCounters } from './instance/counters.js';
 export { ControlServer } from './control/server.js';
 export { controlRequest, ControlClientError } from './control/client.js';
-export type { ControlRequest, ControlResponse, InstanceStatus, StatusReport, ReloadReport } from './control/protocol.js';
-export { createLogger, type Logger, type LogFormat } from './logging.js';
+export type { ControlRequest, ControlResponse, GlobalChange, InstanceStatus, StatusReport, ReloadReport } from './control/protocol.js';
+export { createLogger, reconfigureLogger, type Logger, type LogFormat } from './logging.js';
 export type * from './ports.js';
 export { monotonicClock } from './ports.js';
 export { createLinuxDataPlane } from './linux-dataplane.js';

@@ -2,11 +2,13 @@
  * One carrier watch per interface, shared by everyone who cares: the instances on it and
  * the instances that track it.
  */
-import type { DataPlane } from './ports.js';
+import type { DataPlane, LinkState } from './ports.js';
+
+export type LinkListener = (state: LinkState) => void;
 
 interface Watch {
-  up: boolean;
-  readonly listeners: Set<(up: boolean) => void>;
+  state: LinkState;
+  readonly listeners: Set<LinkListener>;
   stop: () => void;
 }
 
@@ -15,11 +17,11 @@ export class LinkRegistry {
 
   constructor(
     private readonly dataPlane: DataPlane,
-    private readonly onChange: (ifname: string, up: boolean) => void,
+    private readonly onChange: (ifname: string, state: LinkState) => void,
   ) {}
 
-  /** Calls `listener` with the carrier now and on each change; returns an unsubscribe. */
-  async subscribe(ifname: string, listener: (up: boolean) => void): Promise<() => void> {
+  /** Calls `listener` with the link now and on each change; returns an unsubscribe. */
+  async subscribe(ifname: string, listener: LinkListener): Promise<() => void> {
     let opening = this.watches.get(ifname);
     if (opening === undefined) {
       opening = this.open(ifname);
@@ -28,7 +30,7 @@ export class LinkRegistry {
     }
     const watch = await opening;
     watch.listeners.add(listener);
-    listener(watch.up);
+    listener(watch.state);
     return () => {
       watch.listeners.delete(listener);
       if (watch.listeners.size > 0) return;
@@ -43,15 +45,15 @@ export class LinkRegistry {
   }
 
   private async open(ifname: string): Promise<Watch> {
-    const watch: Watch = { up: true, listeners: new Set(), stop: () => {} };
-    let known: boolean | undefined;
-    watch.stop = await this.dataPlane.watchLink(ifname, (up) => {
-      if (up === known) return;
+    const watch: Watch = { state: { up: true, ifindex: 0 }, listeners: new Set(), stop: () => {} };
+    let known: LinkState | undefined;
+    watch.stop = await this.dataPlane.watchLink(ifname, (state) => {
+      if (state.up === known?.up && state.ifindex === known.ifindex) return;
       // The first call is the state at start, not a change worth reporting.
-      if (known !== undefined) this.onChange(ifname, up);
-      known = up;
-      watch.up = up;
-      for (const listener of watch.listeners) listener(up);
+      if (known !== undefined) this.onChange(ifname, state);
+      known = state;
+      watch.state = state;
+      for (const listener of watch.listeners) listener(state);
     });
     return watch;
   }

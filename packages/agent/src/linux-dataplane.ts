@@ -3,13 +3,20 @@
  * that imports it.
  */
 import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, releaseFreeMemory, vipKey } from '@keepvip/linux';
-import type { AnnouncePolicy, AnnouncerPort, DataPlane, VipPort } from './ports.js';
+import type { AnnouncePolicy, DataPlane, OpenAnnouncer, VipPort } from './ports.js';
+
+interface Sent {
+  arpSent: number;
+  naSent: number;
+  sendErrors: number;
+}
 
 export function createLinuxDataPlane(): DataPlane {
   const managers = new Map<string, AddressManager>();
-  const announcers = new Map<string, Promise<NeighborAnnouncer>>();
-  /** Opened announcers by interface, for their counters. */
+  /** Open announcers by interface, for their counters. */
   const opened = new Map<string, Set<NeighborAnnouncer>>();
+  /** What announcers closed since sent, by interface: the counters never go back. */
+  const closedSent = new Map<string, Sent>();
   const watchers = new Set<LinkWatcher>();
 
   const manager = (ifname: string): AddressManager => {
@@ -56,33 +63,33 @@ export function createLinuxDataPlane(): DataPlane {
       };
     },
 
-    async announcer(ifname, policy: AnnouncePolicy): Promise<AnnouncerPort> {
-      const key = `${ifname} ${JSON.stringify(policy)}`;
-      let opening = announcers.get(key);
-      if (opening === undefined) {
-        opening = NeighborAnnouncer.open({
-          ifname,
-          policy: { repeat: policy.repeat, intervalMs: policy.intervalMs, delayMs: policy.delayMs, refreshMs: policy.refreshMs },
-        });
-        announcers.set(key, opening);
-        opening.catch(() => announcers.delete(key));
-      }
-      const announcer = await opening;
+    async openAnnouncer(ifname, policy: AnnouncePolicy): Promise<OpenAnnouncer> {
+      const announcer = await NeighborAnnouncer.open({
+        ifname,
+        policy: { repeat: policy.repeat, intervalMs: policy.intervalMs, delayMs: policy.delayMs, refreshMs: policy.refreshMs },
+      });
       const set = opened.get(ifname) ?? new Set<NeighborAnnouncer>();
       set.add(announcer);
       opened.set(ifname, set);
       return {
         announce: (setId, addresses) => announcer.announce(setId, addresses),
         cancel: (setId) => announcer.cancel(setId),
+        close: () => {
+          if (!set.delete(announcer)) return;
+          const c = announcer.counters();
+          const sum = closedSent.get(ifname) ?? { arpSent: 0, naSent: 0, sendErrors: 0 };
+          closedSent.set(ifname, { arpSent: sum.arpSent + c.arpSent, naSent: sum.naSent + c.naSent, sendErrors: sum.sendErrors + c.sendErrors });
+          announcer.close();
+        },
       };
     },
 
     async watchLink(ifname, onChange) {
       const watcher = new LinkWatcher({ ifname });
-      watcher.on('carrier', (state) => onChange(state.carrier));
+      watcher.on('carrier', (state) => onChange({ up: state.carrier, ifindex: state.ifindex }));
       watchers.add(watcher);
       const initial = await watcher.start();
-      onChange(initial.carrier);
+      onChange({ up: initial.carrier, ifindex: initial.ifindex });
       return () => {
         watcher.stop();
         watchers.delete(watcher);
@@ -90,8 +97,10 @@ export function createLinuxDataPlane(): DataPlane {
     },
 
     announceCounters() {
-      return [...opened].map(([ifname, set]) => {
-        const sum = { ifname, arpSent: 0, naSent: 0, sendErrors: 0 };
+      const ifnames = new Set([...opened.keys(), ...closedSent.keys()]);
+      return [...ifnames].map((ifname) => {
+        const set = opened.get(ifname) ?? new Set<NeighborAnnouncer>();
+        const sum = { ifname, arpSent: 0, naSent: 0, sendErrors: 0, ...closedSent.get(ifname) };
         for (const a of set) {
           const c = a.counters();
           sum.arpSent += c.arpSent;
@@ -109,8 +118,7 @@ export function createLinuxDataPlane(): DataPlane {
     async close() {
       for (const w of watchers) w.stop();
       watchers.clear();
-      for (const opening of announcers.values()) (await opening.catch(() => undefined))?.close();
-      announcers.clear();
+      for (const set of opened.values()) for (const a of set) a.close();
       opened.clear();
       for (const m of managers.values()) m.close();
       managers.clear();

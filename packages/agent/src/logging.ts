@@ -5,8 +5,25 @@ export type LogFormat = 'json' | 'pretty';
 export type Logger = winston.Logger;
 
 export function createLogger(options: { format: LogFormat; level: string }): Logger {
-  const format =
-    options.format === 'json'
+  // Logs go to stderr so stdout stays free for command output.
+  return winston.createLogger({
+    level: options.level,
+    format: logFormat(options.format),
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+  });
+}
+
+/**
+ * Sets a logger's format and level in place (a reload): child loggers read both from their
+ * parent, so every instance's logger follows.
+ */
+export function reconfigureLogger(logger: Logger, options: { format: LogFormat; level: string }): void {
+  logger.format = logFormat(options.format);
+  logger.level = options.level;
+}
+
+function logFormat(format: LogFormat): winston.Logform.Format {
+  return format === 'json'
       ? winston.format.combine(winston.format.timestamp(), winston.format.json())
       : winston.format.combine(
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
@@ -17,12 +34,6 @@ export function createLogger(options: { format: LogFormat; level: string }): Log
             return `${String(timestamp)} ${level} ${String(message)}${fields === '' ? '' : ` ${fields}`}`;
           }),
         );
-  // Logs go to stderr so stdout stays free for command output.
-  return winston.createLogger({
-    level: options.level,
-    format,
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
-  });
 }
 
 /** Logs a repeated per-packet problem at most once per window, with how many were suppressed. */

@@ -42,6 +42,17 @@ export interface AnnouncerPort {
   cancel(setId: string): void;
 }
 
+/** An announcer the daemon opened, and closes when its last instance goes. */
+export interface OpenAnnouncer extends AnnouncerPort {
+  close(): void;
+}
+
+/** An interface as rtnetlink reports it: carrier, and its index (0 while it does not exist). */
+export interface LinkState {
+  readonly up: boolean;
+  readonly ifindex: number;
+}
+
 /** A monotonic clock in milliseconds and one-shot timers on it, re-armed in place. */
 export interface Clock {
   now(): number;
@@ -88,13 +99,16 @@ export interface DataPlane {
     onError: (message: string) => void;
   }): Promise<AdvertChannel>;
   vips(ifname: string): VipPort;
-  /** Announcers with the same interface and policy share one socket. */
-  announcer(ifname: string, policy: AnnouncePolicy): Promise<AnnouncerPort>;
-  /** Calls `onChange` with the carrier state now and on every change; returns a stop function. */
-  watchLink(ifname: string, onChange: (up: boolean) => void): Promise<() => void>;
+  /** A new AF_PACKET announcer (the daemon shares it among the instances with this policy). */
+  openAnnouncer(ifname: string, policy: AnnouncePolicy): Promise<OpenAnnouncer>;
+  /**
+   * Calls `onChange` with the link now and on every change of carrier or index (an interface
+   * deleted, or created again); returns a stop function.
+   */
+  watchLink(ifname: string, onChange: (state: LinkState) => void): Promise<() => void>;
   /** The host's Accept_Mode filter; `reset` clears what an earlier run left, `remove` at exit. */
   readonly acceptFilter: AcceptFilterPort & { reset(): Promise<void>; remove(): Promise<void> };
-  /** Frames sent by the announcers, per interface (summed over their policies). */
+  /** Frames sent by the announcers, per interface (summed over their policies, closed ones included). */
   announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
   /** Hands memory the C allocator kept after a burst back to the kernel (see @keepvip/linux). */
   releaseFreeMemory(): void;

@@ -1,5 +1,7 @@
 /** The control socket's protocol: one JSON request line, JSON response lines. */
 import type { VrrpState } from '@keepvip/vrrp';
+import type { InstanceFailure } from '../instances/instance-set.js';
+import type { InstanceApplyResult } from '../instances/report.js';
 
 export type ControlRequest = { readonly command: 'status' } | { readonly command: 'reload' } | { readonly command: 'watch' };
 
@@ -24,9 +26,21 @@ export interface InstanceStatus {
 
 export interface StatusReport {
   readonly instances: readonly InstanceStatus[];
+  /** Desired instances that could not start, with why (retried by the daemon). */
+  readonly failed?: readonly InstanceFailure[];
 }
 
-export type ReloadReport = { readonly ok: true; readonly changed: readonly string[] } | { readonly ok: false; readonly errors: readonly string[] };
+/** A `global` field a reload changed. */
+export interface GlobalChange {
+  readonly field: string;
+  readonly outcome: 'applied' | 'failed';
+  readonly reason?: string;
+}
+
+export type ReloadReport =
+  | { readonly ok: true; readonly instances: readonly InstanceApplyResult[]; readonly global: readonly GlobalChange[] }
+  /** The file (or a global change that needs a restart) was refused: nothing changed. */
+  | { readonly ok: false; readonly errors: readonly string[] };
 
 export type ControlResponse =
   | { readonly ok: true; readonly status: StatusReport }

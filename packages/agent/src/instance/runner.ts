@@ -137,6 +137,10 @@ export class InstanceRunner {
     return this.current;
   }
 
+  get announcerPorts(): InstanceAnnouncers {
+    return this.announcers;
+  }
+
   get state(): VrrpState {
     return this.machine.state;
   }

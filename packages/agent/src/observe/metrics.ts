@@ -73,9 +73,29 @@ export function createMetricsRegistry(daemon: DaemonSnapshot): client.Registry {
   mirrored('keepvip_track_script_results_total', 'Track script runs, by result', ['script', 'result'], (set) => {
     for (const i of daemon.instances()) for (const [script, results] of i.scriptResults) for (const [result, n] of results) set({ ...base(i), script, result }, n);
   });
+  new client.Gauge({
+    name: 'keepvip_instance_failed',
+    help: 'A desired instance that could not start (1), by reason code; retried when its interface changes',
+    labelNames: [...labels, 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const f of daemon.failures()) this.set({ instance: f.name, interface: f.interface, vrid: String(f.vrid), reason: f.code }, 1);
+    },
+  });
+  new client.Counter({
+    name: 'keepvip_instance_failures_total',
+    help: 'Times an instance failed to start or change (a new failure or a new reason; retries with the same reason are not counted)',
+    labelNames: ['instance'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [instance, n] of daemon.failureTotals()) this.inc({ instance }, n);
+    },
+  });
   new client.Counter({
     name: 'keepvip_socket_adverts_dropped_total',
-    help: 'Packets dropped by the VRRP socket before any instance saw them, by reason (TTL, own packet, ...)',
+    help: 'Packets dropped before any instance saw them, by reason (TTL, own packet, VRID 0, no instance with that VRID, ...)',
     labelNames: ['interface', 'family', 'reason'],
     registers: [registry],
     collect() {

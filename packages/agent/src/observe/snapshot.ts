@@ -1,6 +1,7 @@
 /** What the daemon shows to metrics and health checks, read at scrape time. */
 import type { VrrpState } from '@keepvip/vrrp';
 import type { InstanceCounters } from '../instance/counters.js';
+import type { InstanceFailure } from '../instances/instance-set.js';
 
 export interface InstanceSnapshot {
   readonly name: string;
@@ -20,12 +21,16 @@ export interface InstanceSnapshot {
 export interface ChannelSnapshot {
   readonly interface: string;
   readonly family: 4 | 6;
-  /** IP-level drops by reason (TTL, own packet, wrong interface, ...). */
+  /** Drops by reason before any instance saw them: IP-level (TTL, own packet, ...) and the dispatcher's (VRID 0, unknown VRID). */
   readonly dropped: Readonly<Record<string, number>>;
 }
 
 export interface DaemonSnapshot {
   instances(): readonly InstanceSnapshot[];
+  /** Desired instances that could not start (retried). */
+  failures(): readonly InstanceFailure[];
+  /** How often each instance has failed so far, by name (also those running again). */
+  failureTotals(): ReadonlyMap<string, number>;
   channels(): readonly ChannelSnapshot[];
   announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
   /** Our tagged addresses each interface holds now, as CIDRs. */

@@ -26,8 +26,11 @@ export class InstanceTracker {
   private readonly files: Array<{ check: FileCheck; weight: number }>;
   private readonly unsubscribes: Array<() => void> = [];
   private last: TrackingResult | undefined;
+  /** The configured priority the weights move (changed in place by `reprioritize`). */
+  private priority: number;
 
   constructor(private readonly options: InstanceTrackerOptions) {
+    this.priority = options.spec.priority;
     const track = options.spec.track;
     this.interfaces = track.interfaces.map((t) => ({ name: t.name, weight: t.weight, up: true }));
     this.scripts = track.scripts.map((t, i) => {
@@ -91,8 +94,18 @@ export class InstanceTracker {
     };
   }
 
+  /**
+   * A new configured priority, same tracked objects: the result it gives now, for the
+   * caller to hand to the instance with its new configuration (onChange is not called).
+   */
+  reprioritize(priority: number): TrackingResult {
+    this.priority = priority;
+    this.last = evaluateTracking(priority, this.state());
+    return this.last;
+  }
+
   private update(): void {
-    const result = evaluateTracking(this.options.spec.priority, this.state());
+    const result = evaluateTracking(this.priority, this.state());
     const same = this.last !== undefined && this.last.effectivePriority === result.effectivePriority && this.last.faults.join('\n') === result.faults.join('\n');
     this.last = result;
     if (!same) this.options.onChange(result);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { controlRequest } from '@keepvip/agent';
 import { DEFAULT_STATUS_SOCKET } from '../defaults.js';
+import { formatReloadReport } from '../reload-report.js';
 
 export function registerReload(program: Command): void {
   program
@@ -15,8 +16,12 @@ export function registerReload(program: Command): void {
             process.exitCode = 1;
           } else if ('reload' in response) {
             const r = response.reload;
-            if (r.ok) process.stdout.write(r.changed.length === 0 ? 'reloaded: nothing changed\n' : `reloaded: ${r.changed.join(', ')}\n`);
-            else {
+            if (r.ok) {
+              // One line per instance: added, changed in place, restarted, unchanged, removed, failed.
+              const { text, failed } = formatReloadReport(r);
+              process.stdout.write(text);
+              if (failed) process.exitCode = 1;
+            } else {
               process.stderr.write(`reload rejected, the running configuration stays:\n  ${r.errors.join('\n  ')}\n`);
               process.exitCode = 1;
             }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, createLinuxDataPlane, createLogger, Daemon, loadConfigFile, type LogFormat } from '@keepvip/agent';
+import { ConfigError, createLinuxDataPlane, createLogger, Daemon, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
 
 interface RunOptions {
   config: string;
@@ -7,6 +7,9 @@ interface RunOptions {
   logFormat?: LogFormat;
   logLevel?: string;
 }
+
+/** A stop that takes longer than this is abandoned: the process must end. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 export function registerRun(program: Command): void {
   program
@@ -17,7 +20,7 @@ export function registerRun(program: Command): void {
     .option('--log-format <format>', 'json or pretty (overrides global.log.format)')
     .option('--log-level <level>', 'error, warn, info or debug (overrides global.log.level)')
     .action(async (opts: RunOptions) => {
-      let logger;
+      let logger: Logger;
       try {
         const { config } = await loadConfigFile(opts.config);
         logger = createLogger({ format: opts.logFormat ?? config.global.log.format, level: opts.logLevel ?? config.global.log.level });
@@ -29,31 +32,42 @@ export function registerRun(program: Command): void {
       const daemon = new Daemon({
         configFile: opts.config,
         dataPlane: createLinuxDataPlane(),
-        logger,
+        logFlags: { format: opts.logFormat, level: opts.logLevel },
         ...(opts.socket === undefined ? {} : { statusSocket: opts.socket }),
       });
       let stopping = false;
-      const stop = (signal: string) => {
+      const stop = (why: string, code: number) => {
         if (stopping) return;
         stopping = true;
-        logger.info(`${signal}: stopping`);
+        logger.info(`${why}: stopping`);
+        setTimeout(() => {
+          logger.error(`the graceful stop took over ${SHUTDOWN_DEADLINE_MS} ms: exiting`);
+          exitAfterOutput(1);
+        }, SHUTDOWN_DEADLINE_MS).unref();
         daemon.shutdown().then(
-          () => exitAfterOutput(0),
+          () => exitAfterOutput(code),
           (error: unknown) => {
             logger.error(`shutdown failed: ${String(error)}`);
             exitAfterOutput(1);
           },
         );
       };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM', 0));
+      process.on('SIGINT', () => stop('SIGINT', 0));
       process.on('SIGHUP', () => void daemon.reload());
+      // A bug must not leave VIPs on a node whose daemon is gone (a second holder in the
+      // making): priority 0 and the VIPs removed first, then exit 1.
+      const fatal = (kind: string) => (error: unknown) => {
+        logger.error(`${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        stop(kind, 1);
+      };
+      process.on('uncaughtException', fatal('uncaught exception'));
+      process.on('unhandledRejection', fatal('unhandled rejection'));
       try {
         await daemon.start();
       } catch (error) {
         logger.error(error instanceof Error ? error.message : String(error));
-        await daemon.shutdown().catch(() => undefined);
-        exitAfterOutput(1);
+        stop('start failed', 1);
       }
     });
 }

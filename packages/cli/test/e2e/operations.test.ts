@@ -115,7 +115,7 @@ describe('operations in the namespace lab', () => {
     const configFile = join(lab.dir, 'node1.keepvip.yaml');
     writeFileSync(configFile, configText(lab, 'node1', [{ priority: 120, extra: ['announce: { delay: 0s }'] }, { name: 'vi_2', vrid: 52, priority: 120, vip: '10.99.0.110' }]));
     const reload = cli(lab, node.ns, ['reload', '--socket', d.socket as string]);
-    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded: vi_2\n' });
+    expect(reload).toMatchObject({ code: 0, stdout: 'vi_1: unchanged\nvi_2: added\n' });
     await waitFor('vi_2 to be Master', () => keepvipStatus(lab!, d)?.instances.find((i) => i.name === 'vi_2')?.state === 'Master', 10_000);
     await sleep(500);
     if (capture.pid !== undefined) process.kill(capture.pid, 'SIGKILL');

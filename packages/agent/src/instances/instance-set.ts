@@ -1,0 +1,541 @@
+/**
+ * The running instances of a node, and the one door that changes them: `apply(source,
+ * desired)`. Each source (the config file, the Kubernetes controller) names its complete
+ * desired set; the set runs their union. Applies, retries and the final stop go through one
+ * queue: one pass at a time, the newest desired set of each source wins (a burst of ten
+ * changes is applied as the newest, not ten times), and nothing is applied after `close`.
+ *
+ * A failure belongs to its instance: reported, logged once, counted, retried when its
+ * interface changes (and on `retryFailed`); the other instances are not touched.
+ */
+import type { ResolvedInstance } from '../config/validate.js';
+import type { SyncGroupSpec } from '../config/schema.js';
+import { InstanceRunner, type InstanceAnnouncers } from '../instance/runner.js';
+import { LinkRegistry } from '../link-registry.js';
+import type { Logger } from '../logging.js';
+import { Notifier } from '../notify/notifier.js';
+import type { InstanceSnapshot } from '../observe/snapshot.js';
+import type { Clock, DataPlane } from '../ports.js';
+import { SyncGroups } from '../sync-groups.js';
+import { InstanceTracker } from '../track/instance-tracker.js';
+import { evaluateTracking } from '../track/evaluate.js';
+import { planApply, type InstanceField } from './plan.js';
+import type { ApplyReport, InstanceApplyResult, TransitionEvent } from './report.js';
+import { InterfaceResources, type ChannelEntry } from './resources.js';
+
+/** One source's complete desired state. */
+export interface DesiredSet {
+  readonly instances: readonly ResolvedInstance[];
+  /** keepalived's sync groups, by instance name (the config file's). */
+  readonly syncGroups?: readonly SyncGroupSpec[];
+}
+
+export interface InstanceFailure {
+  readonly name: string;
+  readonly source: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly code: string;
+  readonly reason: string;
+  /** Times this instance went from running (or new) to failed, or failed for a new reason. */
+  readonly count: number;
+}
+
+export interface InstanceSetOptions {
+  readonly dataPlane: DataPlane;
+  readonly clock: Clock;
+  /** Read on every use: the shell may replace the logger on reload. */
+  readonly log: () => Logger;
+}
+
+/** Everything one instance owns, created and released together. */
+interface Entry {
+  spec: ResolvedInstance;
+  source: string;
+  readonly runner: InstanceRunner;
+  tracker: InstanceTracker;
+  notifier: Notifier;
+  readonly channel: ChannelEntry;
+  /** The spec its announcers were acquired for (released with it). */
+  announceSpec: ResolvedInstance;
+  unsubscribeLink: () => void;
+  readonly scriptResults: Map<string, Map<string, number>>;
+  /** The interface's index when the instance started; another one means new sockets. */
+  ifindex: number;
+  stale: boolean;
+}
+
+interface Failed {
+  spec: ResolvedInstance;
+  source: string;
+  code: string;
+  reason: string;
+  count: number;
+  unsubscribe: (() => void) | undefined;
+}
+
+type Waiter = (report: ApplyReport) => void;
+
+export class InstanceSet {
+  private readonly entries = new Map<string, Entry>();
+  private readonly failed = new Map<string, Failed>();
+  /** Failure counts of names no longer failed or desired: the counters never go back. */
+  private readonly failureCounts = new Map<string, number>();
+  private readonly desired = new Map<string, DesiredSet>();
+  private readonly pending = new Map<string, DesiredSet>();
+  private waiters: Waiter[] = [];
+  private passRequested = false;
+  private running: Promise<void> | undefined;
+  private closing = false;
+  private readonly resources: InterfaceResources;
+  private readonly links: LinkRegistry;
+  private syncGroups = new SyncGroups([], () => undefined, () => undefined);
+  private readonly transitionListeners = new Set<(event: TransitionEvent) => void>();
+  private reconcileQueued = false;
+
+  constructor(private readonly options: InstanceSetOptions) {
+    this.resources = new InterfaceResources({ dataPlane: options.dataPlane, clock: options.clock, log: options.log });
+    this.links = new LinkRegistry(options.dataPlane, (ifname, state) =>
+      this.log().info(`link ${ifname} ${state.ifindex === 0 ? 'gone' : state.up ? 'up' : 'down'}`, { iface: ifname, ifindex: state.ifindex }),
+    );
+  }
+
+  /**
+   * Makes `source`'s desired set the given one and applies the union of all sources.
+   * Resolves with the report of the pass that applied it (or a newer set of the source).
+   * Never rejects.
+   */
+  apply(source: string, desired: DesiredSet): Promise<ApplyReport> {
+    if (this.closing) return Promise.resolve({ ok: false, errors: ['the daemon is stopping: nothing more is applied'] });
+    this.pending.set(source, desired);
+    const report = new Promise<ApplyReport>((resolve) => this.waiters.push(resolve));
+    this.kick();
+    return report;
+  }
+
+  /** Tries failed instances again (an address may have appeared; no link event says so). */
+  retryFailed(): void {
+    if (this.failed.size > 0 && !this.closing) this.kick();
+  }
+
+  /** Calls `listener` on every transition of every instance; returns an unsubscribe. */
+  onTransition(listener: (event: TransitionEvent) => void): () => void {
+    this.transitionListeners.add(listener);
+    return () => this.transitionListeners.delete(listener);
+  }
+
+  runners(): InstanceRunner[] {
+    return [...this.entries.values()].map((e) => e.runner);
+  }
+
+  failures(): InstanceFailure[] {
+    return [...this.failed].map(([name, f]) => ({ name, source: f.source, interface: f.spec.interface, vrid: f.spec.vrid, code: f.code, reason: f.reason, count: f.count }));
+  }
+
+  /** Failures so far by instance name, including instances no longer failed. */
+  failureTotals(): ReadonlyMap<string, number> {
+    const totals = new Map(this.failureCounts);
+    for (const [name, f] of this.failed) totals.set(name, f.count);
+    return totals;
+  }
+
+  instanceSnapshots(): InstanceSnapshot[] {
+    return [...this.entries.values()].map((e) => ({
+      name: e.runner.name,
+      interface: e.spec.interface,
+      vrid: e.spec.vrid,
+      family: e.spec.family,
+      state: e.runner.state,
+      effectivePriority: e.runner.instance.effectivePriority,
+      vips: e.spec.vips.map((v) => v.cidr),
+      counters: e.runner.counters,
+      notifyRuns: e.notifier.runs,
+      notifyFailures: e.notifier.failures,
+      scriptResults: e.scriptResults,
+    }));
+  }
+
+  channelSnapshots() {
+    return this.resources.channelSnapshots();
+  }
+
+  /**
+   * Stops taking changes, waits for a pass in flight, then stops every instance gracefully
+   * (priority 0 from each Master, VIPs removed) and closes what they shared.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.running;
+    for (const waiter of this.waiters.splice(0)) waiter({ ok: false, errors: ['the daemon is stopping: nothing more is applied'] });
+    for (const f of this.failed.values()) f.unsubscribe?.();
+    this.failed.clear();
+    await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
+    await this.links.stopAll();
+    await this.resources.closeAll();
+  }
+
+  /** Desired VIPs are those of instances in Master; anything else tagged ours goes. */
+  async reconcile(): Promise<void> {
+    const byInterface = new Map<string, Set<string>>();
+    for (const { runner } of this.entries.values()) {
+      const set = byInterface.get(runner.spec.interface) ?? new Set<string>();
+      byInterface.set(runner.spec.interface, set);
+      if (runner.state === 'Master') for (const vip of runner.spec.vips) set.add(vip.cidr);
+    }
+    for (const [ifname, desired] of byInterface) {
+      try {
+        const { added, removed } = await this.options.dataPlane.vips(ifname).reconcile([...desired]);
+        if (added.length + removed.length > 0) this.log().warn(`reconciled VIPs on ${ifname}`, { iface: ifname, added, removed });
+      } catch (error) {
+        this.log().error(`reconcile of ${ifname} failed: ${messageOf(error)}`, { iface: ifname });
+      }
+    }
+  }
+
+  private log(): Logger {
+    return this.options.log();
+  }
+
+  private kick(): void {
+    this.passRequested = true;
+    if (this.running !== undefined) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      // Asked for between the last pass and here.
+      if (this.passRequested && !this.closing) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.passRequested && !this.closing) {
+      this.passRequested = false;
+      for (const [source, set] of this.pending) this.desired.set(source, set);
+      this.pending.clear();
+      const waiters = this.waiters.splice(0);
+      let report: ApplyReport;
+      try {
+        report = { ok: true, instances: await this.pass() };
+      } catch (error) {
+        // pass() keeps failures to their instances; this is a bug, and still not a crash.
+        this.log().error(`apply failed: ${messageOf(error)}`, { stack: error instanceof Error ? error.stack : undefined });
+        report = { ok: false, errors: [messageOf(error)] };
+      }
+      for (const waiter of waiters) waiter(report);
+    }
+  }
+
+  /** The union of the sources; a name or a VRID claimed twice fails in the later source. */
+  private merged(): { wanted: Array<{ spec: ResolvedInstance; source: string }>; conflicts: InstanceApplyResult[]; syncGroups: SyncGroupSpec[] } {
+    const wanted: Array<{ spec: ResolvedInstance; source: string }> = [];
+    const conflicts: InstanceApplyResult[] = [];
+    const names = new Map<string, string>();
+    const vrids = new Map<string, string>();
+    const syncGroups: SyncGroupSpec[] = [];
+    for (const [source, set] of this.desired) {
+      syncGroups.push(...(set.syncGroups ?? []));
+      for (const spec of set.instances) {
+        const router = `${spec.interface}/IPv${spec.family}/VRID ${spec.vrid}`;
+        const clash = names.has(spec.name) ? `the name "${spec.name}" is also an instance of ${names.get(spec.name)}` : vrids.has(router) ? `${router} is also ${vrids.get(router)}` : undefined;
+        if (clash !== undefined) {
+          conflicts.push({ name: spec.name, source, outcome: 'failed', code: 'conflict', reason: clash });
+          continue;
+        }
+        names.set(spec.name, `source "${source}"`);
+        vrids.set(router, `instance ${spec.name} of source "${source}"`);
+        wanted.push({ spec, source });
+      }
+    }
+    return { wanted, conflicts, syncGroups };
+  }
+
+  private async pass(): Promise<InstanceApplyResult[]> {
+    const { wanted, conflicts, syncGroups } = this.merged();
+    const sourceOf = new Map(wanted.map((w) => [w.spec.name, w.source]));
+    const running = new Map([...this.entries].map(([name, e]) => [name, e.spec]));
+    // An interface created again has new sockets to open: its instances start afresh.
+    for (const [name, e] of this.entries) if (e.stale) running.delete(name);
+    const steps = planApply(running, wanted.map((w) => w.spec));
+    const results: InstanceApplyResult[] = [];
+    const stale = [...this.entries.values()].filter((e) => e.stale).map((e) => e.spec.name);
+    // Stops first (their VRIDs and sockets are then free), then changes, then starts.
+    for (const name of stale) await this.remove(name);
+    for (const step of steps) {
+      if (step.kind === 'remove') {
+        const source = this.entries.get(step.name)?.source ?? '';
+        await this.remove(step.name);
+        results.push({ name: step.name, source, outcome: 'removed' });
+      } else if (step.kind === 'restart') await this.remove(step.spec.name);
+    }
+    // A failed instance no longer desired is no longer retried.
+    for (const name of [...this.failed.keys()]) if (!sourceOf.has(name)) this.forgetFailure(name);
+    this.syncGroups = this.makeSyncGroups(syncGroups);
+    for (const step of steps) {
+      if (step.kind === 'remove') continue;
+      const name = step.spec.name;
+      const source = sourceOf.get(name) ?? '';
+      if (step.kind === 'unchanged') {
+        results.push({ name, source, outcome: 'unchanged' });
+        continue;
+      }
+      if (step.kind === 'change') {
+        results.push(await this.changeInPlace(step.spec, source, step.fields));
+        continue;
+      }
+      const outcome = step.kind === 'restart' || stale.includes(name) ? 'restarted' : 'added';
+      results.push(await this.add(step.spec, source, outcome, step.kind === 'restart' ? step.fields : undefined));
+    }
+    this.syncGroups.refresh();
+    results.push(...conflicts);
+    this.logPass(results);
+    return results;
+  }
+
+  private logPass(results: readonly InstanceApplyResult[]): void {
+    const by = (outcome: string) => results.filter((r) => r.outcome === outcome).map((r) => r.name);
+    const changed = results.filter((r) => r.outcome !== 'unchanged');
+    this.log().info(`applied: ${changed.length === 0 ? 'nothing changed' : changed.map((r) => `${r.name} ${r.outcome}`).join(', ')}`, {
+      added: by('added'),
+      changed: by('changed'),
+      restarted: by('restarted'),
+      removed: by('removed'),
+      failed: by('failed'),
+      unchanged: by('unchanged').length,
+    });
+  }
+
+  private async add(spec: ResolvedInstance, source: string, outcome: 'added' | 'restarted', fields?: readonly InstanceField[]): Promise<InstanceApplyResult> {
+    try {
+      await this.create(spec, source);
+    } catch (error) {
+      return this.fail(spec, source, error);
+    }
+    this.forgetFailure(spec.name);
+    return { name: spec.name, source, outcome, ...(fields === undefined ? {} : { fields }) };
+  }
+
+  private async changeInPlace(spec: ResolvedInstance, source: string, fields: readonly InstanceField[]): Promise<InstanceApplyResult> {
+    const entry = this.entries.get(spec.name);
+    if (entry === undefined) return this.add(spec, source, 'added');
+    let announcers: InstanceAnnouncers | undefined;
+    if (fields.includes('announce')) {
+      try {
+        announcers = await this.resources.acquireAnnouncers(spec);
+      } catch (error) {
+        // The running instance stays as it was.
+        return { ...this.failureResult(spec, source, error), reason: `not changed: ${messageOf(error)}` };
+      }
+      this.resources.releaseAnnouncers(entry.announceSpec);
+      entry.announceSpec = spec;
+    }
+    const log = this.instanceLog(spec);
+    if (fields.includes('notify')) {
+      void entry.notifier.settled();
+      entry.notifier = new Notifier(spec.notify, 'INSTANCE', spec.name, log);
+    }
+    let effectivePriority: number;
+    let tracker: InstanceTracker | undefined;
+    if (fields.includes('track')) {
+      entry.tracker.stop();
+      tracker = this.makeTracker(spec, entry.runner, entry.scriptResults, log);
+      entry.tracker = tracker;
+      // Until the new tracker's first result (at its start, below).
+      effectivePriority = evaluateTracking(spec.priority, { interfaces: [], scripts: [], files: [] }).effectivePriority;
+    } else effectivePriority = entry.tracker.reprioritize(spec.priority).effectivePriority;
+    entry.spec = spec;
+    entry.source = source;
+    entry.runner.reconfigure(spec, announcers ?? entry.runner.announcerPorts, effectivePriority);
+    if (tracker !== undefined) {
+      try {
+        await tracker.start();
+      } catch (error) {
+        this.log().error(`tracking of ${spec.name} could not start: ${messageOf(error)}`, { instance: spec.name });
+      }
+    }
+    this.log().info(`${spec.name} changed in place: ${fields.join(', ')}`, { instance: spec.name, fields, state: entry.runner.state });
+    return { name: spec.name, source, outcome: 'changed', fields };
+  }
+
+  /** Opens what the instance needs and starts it; on failure releases what it took and throws. */
+  private async create(spec: ResolvedInstance, source: string): Promise<void> {
+    const log = this.instanceLog(spec);
+    const channel = await this.resources.acquireChannel(spec.interface, spec.family);
+    let announcers: InstanceAnnouncers;
+    try {
+      announcers = await this.resources.acquireAnnouncers(spec);
+    } catch (error) {
+      this.resources.releaseChannel(spec.interface, spec.family);
+      throw error;
+    }
+    const notifier = new Notifier(spec.notify, 'INSTANCE', spec.name, log);
+    const runner = new InstanceRunner({
+      spec,
+      sender: channel.channel,
+      vips: this.options.dataPlane.vips(spec.interface),
+      acceptFilter: this.options.dataPlane.acceptFilter,
+      ...announcers,
+      clock: this.options.clock,
+      log,
+      onTransition: (r, record) => {
+        const entry = this.entries.get(r.name);
+        entry?.notifier.notify(record.to, r.instance.effectivePriority);
+        this.syncGroups.transitioned(r.name);
+        const event: TransitionEvent = { instance: r.name, source: entry?.source ?? source, interface: r.spec.interface, vrid: r.spec.vrid, family: r.spec.family, ...record };
+        for (const listener of this.transitionListeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            this.log().error(`a transition listener failed: ${messageOf(error)}`);
+          }
+        }
+        void this.reconcileSoon();
+      },
+    });
+    const scriptResults = new Map<string, Map<string, number>>();
+    const tracker = this.makeTracker(spec, runner, scriptResults, log);
+    const entry: Entry = {
+      spec,
+      source,
+      runner,
+      tracker,
+      notifier,
+      channel,
+      announceSpec: spec,
+      scriptResults,
+      ifindex: 0,
+      stale: false,
+      unsubscribeLink: () => undefined,
+    };
+    channel.byVrid.set(spec.vrid, runner);
+    this.entries.set(spec.name, entry);
+    try {
+      const unsubscribeLink = await this.links.subscribe(spec.interface, (state) => {
+        // Another index: the interface was deleted and created again; its sockets are dead.
+        if (entry.ifindex !== 0 && state.ifindex !== 0 && state.ifindex !== entry.ifindex) {
+          entry.stale = true;
+          this.kick();
+        }
+        if (state.ifindex !== 0) entry.ifindex = state.ifindex;
+        runner.setLink(state.up);
+        this.syncGroups.faultsChanged(spec.name);
+      });
+      entry.unsubscribeLink = unsubscribeLink;
+      await tracker.start();
+    } catch (error) {
+      await this.remove(spec.name);
+      throw error;
+    }
+    this.syncGroups.refresh();
+    runner.start();
+  }
+
+  private makeTracker(spec: ResolvedInstance, runner: InstanceRunner, scriptResults: Map<string, Map<string, number>>, log: Logger): InstanceTracker {
+    return new InstanceTracker({
+      spec,
+      onScriptResult: (script, outcome) => {
+        const result = outcome.kind === 'exited' && outcome.code === 0 ? 'ok' : outcome.kind === 'timed_out' ? 'timed_out' : 'failed';
+        const byResult = scriptResults.get(script) ?? new Map<string, number>();
+        byResult.set(result, (byResult.get(result) ?? 0) + 1);
+        scriptResults.set(script, byResult);
+      },
+      subscribeLink: (ifname, listener) => this.links.subscribe(ifname, (state) => listener(state.up)),
+      log,
+      onChange: (result) => {
+        runner.setEffectivePriority(result.effectivePriority);
+        runner.setFault('track', result.faults);
+        this.syncGroups.faultsChanged(spec.name);
+      },
+    });
+  }
+
+  /** Graceful stop of one instance (priority 0 from a Master), then its share released. */
+  private async remove(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (entry === undefined) return;
+    this.entries.delete(name);
+    entry.tracker.stop();
+    entry.unsubscribeLink();
+    if (entry.channel.byVrid.get(entry.spec.vrid) === entry.runner) entry.channel.byVrid.delete(entry.spec.vrid);
+    await entry.runner.stop();
+    await entry.notifier.settled();
+    this.resources.releaseAnnouncers(entry.announceSpec);
+    this.resources.releaseChannel(entry.spec.interface, entry.spec.family);
+  }
+
+  private failureResult(spec: ResolvedInstance, source: string, error: unknown): InstanceApplyResult {
+    return { name: spec.name, source, outcome: 'failed', code: codeOf(error), reason: messageOf(error) };
+  }
+
+  /** Records a failure: logged and counted when new (or its reason changed), watched for a retry. */
+  private fail(spec: ResolvedInstance, source: string, error: unknown): InstanceApplyResult {
+    const result = this.failureResult(spec, source, error);
+    const reason = result.reason ?? '';
+    const code = result.code ?? 'EUNKNOWN';
+    const before = this.failed.get(spec.name);
+    if (before !== undefined && before.reason === reason && before.spec.interface === spec.interface) {
+      before.spec = spec;
+      before.source = source;
+      return result;
+    }
+    before?.unsubscribe?.();
+    const count = (before?.count ?? this.failureCounts.get(spec.name) ?? 0) + 1;
+    const failed: Failed = { spec, source, code, reason, count, unsubscribe: undefined };
+    this.failed.set(spec.name, failed);
+    this.log().error(`instance ${spec.name} could not start: ${reason}; the others run on, it is retried when ${spec.interface} changes`, {
+      instance: spec.name,
+      iface: spec.interface,
+      vrid: spec.vrid,
+      family: `IPv${spec.family}`,
+      code,
+      source,
+    });
+    // Retried when its interface appears, comes up or gets a new index.
+    this.links.subscribe(spec.interface, () => {
+      if (failed.unsubscribe !== undefined) this.retryFailed();
+    }).then(
+      (unsubscribe) => {
+        if (this.failed.get(spec.name) === failed) failed.unsubscribe = unsubscribe;
+        else unsubscribe();
+      },
+      (watchError: unknown) => this.log().warn(`cannot watch ${spec.interface} for ${spec.name}: ${messageOf(watchError)}`, { instance: spec.name }),
+    );
+    return result;
+  }
+
+  private forgetFailure(name: string): void {
+    const f = this.failed.get(name);
+    if (f === undefined) return;
+    f.unsubscribe?.();
+    this.failureCounts.set(name, f.count);
+    this.failed.delete(name);
+  }
+
+  private instanceLog(spec: ResolvedInstance): Logger {
+    return this.log().child({ instance: spec.name, iface: spec.interface, vrid: spec.vrid, family: `IPv${spec.family}` });
+  }
+
+  private makeSyncGroups(groups: readonly SyncGroupSpec[]): SyncGroups {
+    return new SyncGroups(
+      groups.map((g) => ({ name: g.name, members: g.instances, notifier: new Notifier(g.notify, 'GROUP', g.name, this.log().child({ syncGroup: g.name })) })),
+      (name) => this.entries.get(name)?.runner,
+      (group, state) => this.log().info(`sync group ${group} is ${state}`, { syncGroup: group, state }),
+    );
+  }
+
+  /** After a transition settles, make the kernel agree with the states (catches lost races). */
+  private async reconcileSoon(): Promise<void> {
+    if (this.reconcileQueued) return;
+    this.reconcileQueued = true;
+    await Promise.all([...this.entries.values()].map((e) => e.runner.settled()));
+    this.reconcileQueued = false;
+    await this.reconcile();
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function codeOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return 'EUNKNOWN';
+}
