@@ -68,9 +68,9 @@ syncGroups:
     expect(errors).toEqual([
       'instances[0].vips[1]: "2001:db8::1/64" is IPv6, but vips[0] makes this an IPv4 instance',
       'instances[1].vrid: 7 is already used on eth0 (IPv4) by instances[0]',
-      'instances[2].name: "b" is also the name of instances[1]',
       'instances[2].version: VRRPv2 is IPv4 only; use version 3 for IPv6',
       'instances[2].advertInterval: 1500 ms: VRRPv2 carries whole seconds, 1s..255s',
+      'instances[2].name: "b" is also the name of instances[1]',
       'instances[3].auth: VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2',
       'syncGroups[0].instances[1]: no instance is named "nope"',
     ]);
@@ -133,6 +133,49 @@ instances:
       'instances[0].announce: [] is not a mapping',
       'instances[1].notify: is required',
     ]);
+  });
+
+  it('reports field, cross-instance and protocol errors of a file in one run, each with its path', () => {
+    const errors = errorsOf(`
+global:
+  metrics: { listen: "0.0.0.0:99999" }
+instances:
+  - { name: a, interface: eth0, vrid: 300, vips: [10.0.0.1/24] }
+  - { name: a, interface: eth0, vrid: 7, priority: 0, vips: [10.0.0.2/33] }
+  - { name: c, interface: eth0, vrid: 8, priority: 300, advertInterval: 5ms, vips: [10.0.0.3] }
+  - { name: d, interface: eth0, vrid: 8, vips: [10.0.0.4, 10.0.0.3] }
+  - { name: e, interface: "eth0/1", vrid: 9, version: 2, vips: ["2001:db8::1"] }
+  - 42
+syncGroups:
+  - { name: g, instances: [c, d] }
+  - { name: g, instances: [a, nope, d] }
+`);
+    expect(errors).toEqual([
+      'global.metrics.listen: "0.0.0.0:99999" has port 99999, outside 1..65535',
+      'instances[0].vrid: 300 is out of range 1..255',
+      'instances[1].priority: 0 is out of range 1..255',
+      'instances[1].vips[0]: "10.0.0.2/33" has prefix length 33 outside 0..32',
+      'instances[1].name: "a" is also the name of instances[0]',
+      'instances[2].priority: 300 is out of range 1..255',
+      'instances[2].advertInterval: 5 ms: VRRPv3 carries centiseconds, 10ms..40950ms in steps of 10ms',
+      'instances[3].vrid: 8 is already used on eth0 (IPv4) by instances[2]',
+      'instances[3].vips[1]: 10.0.0.3 is also a VIP of instances[2]',
+      'instances[4].interface: "eth0/1" contains "/", which a Linux interface name cannot',
+      'instances[4].version: VRRPv2 is IPv4 only; use version 3 for IPv6',
+      'instances[5]: 42 is not a mapping',
+      'syncGroups[1].name: "g" is also the name of syncGroups[0]',
+      'syncGroups[1].instances[2]: "d" is already in syncGroups[0]',
+    ]);
+  });
+
+  it('names a sync group member that does not exist once every instance has a valid name', () => {
+    expect(errorsOf(`
+instances:
+  - { name: a, interface: eth0, vrid: 1, vips: [10.0.0.1] }
+  - { name: b, interface: eth0, vrid: 2, vips: [10.0.0.2] }
+syncGroups:
+  - { name: g, instances: [a, nope] }
+`)).toEqual(['syncGroups[0].instances[1]: no instance is named "nope"']);
   });
 
   it('parses durations', () => {

@@ -3,8 +3,9 @@
  * across fields (families, VRID uniqueness, sync groups) in validate.ts. Every error carries
  * its path, and all of them are reported at once.
  */
+import { isIP } from 'node:net';
 import * as v from 'valibot';
-import { parseDurationMs } from './duration.js';
+import { formatDurationMs, parseDurationMs } from './duration.js';
 import { parseVip, type VipSpec } from './addresses.js';
 
 const show = (input: unknown): string =>
@@ -49,6 +50,9 @@ function integer(min: number, max: number) {
 
 const notDuration = (input: unknown) => `${show(input)} is not a duration like "1s" or "100ms"`;
 
+/** Every duration ends up in a Node timer, which fires at once (a busy loop) beyond 2^31-1 ms. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** "1s", "100ms"; a bare number is taken as seconds, as keepalived does. Defaults are written the same way. */
 const duration = v.pipe(
   v.union([v.string(), v.number()], (issue) => notDuration(issue.input)),
@@ -58,9 +62,65 @@ const duration = v.pipe(
       addIssue({ message: notDuration(value) });
       return NEVER;
     }
+    if (ms > MAX_DURATION_MS) {
+      addIssue({ message: `${show(value)} is too long: at most ${MAX_DURATION_MS} ms (about 24.8 days)` });
+      return NEVER;
+    }
     return ms;
   }),
 );
+
+/** A duration that sets how often something repeats: 0 would be a busy loop. */
+const period = (minMs: number) =>
+  v.pipe(
+    duration,
+    v.check((ms) => ms >= minMs, (issue) => `${formatDurationMs(issue.input as number)} is too short: at least ${formatDurationMs(minMs)}`),
+  );
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+
+/**
+ * The problem with a Linux interface name, or undefined: the kernel's dev_valid_name allows 1..15
+ * bytes (IFNAMSIZ, 16 with the NUL), not "." or "..", and no "/", ":" or whitespace. Control
+ * characters are refused too: they would only garble logs.
+ */
+export function interfaceNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  const bytes = utf8Bytes(name);
+  if (bytes > 15) return `is ${bytes} bytes long; a Linux interface name has at most 15`;
+  if (name === '.' || name === '..') return 'is not an interface name';
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  const bad = /[/:\s\u0000-\u001f\u007f]/u.exec(name)?.[0];
+  if (bad !== undefined) return `contains ${JSON.stringify(bad)}, which a Linux interface name cannot`;
+  return undefined;
+}
+
+const interfaceName = () =>
+  v.pipe(
+    text(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const problem = interfaceNameProblem(dataset.value);
+      // JSON quoting: a control character in the name must not reach a terminal raw.
+      if (problem !== undefined) addIssue({ message: `${JSON.stringify(dataset.value)} ${problem}` });
+    }),
+  );
+
+/** host:port for the metrics listener; an IPv6 host may be bracketed ([::1]:9650). */
+function listenProblem(text: string): string | undefined {
+  const match = /^(.*):(\d{1,5})$/.exec(text);
+  if (match === null) return 'is not host:port';
+  const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
+  const port = Number(match[2]);
+  if (port < 1 || port > 65_535) return `has port ${port}, outside 1..65535`;
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {
+    return `has host ${JSON.stringify(host)}, which is neither an IP address nor a host name`;
+  }
+  return undefined;
+}
+
+/** sun_path holds 108 bytes with the NUL: a longer path fails only when the daemon listens. */
+const MAX_UNIX_PATH_BYTES = 107;
 
 const vip = v.pipe(
   v.string(wrongType('an address')),
@@ -76,7 +136,11 @@ const vip = v.pipe(
 
 const address = v.pipe(
   v.string(wrongType('an IP address')),
-  v.check((text) => typeof parseVip(text) !== 'string' && !text.includes('/'), showing(' is not an IP address')),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const parsed = dataset.value.includes('/') ? `${show(dataset.value)} is not an IP address` : parseVip(dataset.value);
+    if (typeof parsed === 'string') addIssue({ message: parsed });
+  }),
 );
 
 const announce = v.optional(
@@ -94,7 +158,7 @@ const announce = v.optional(
 );
 
 const trackInterface = strict({
-  name: nonEmpty(),
+  name: interfaceName(),
   /** Omitted: the instance goes to Fault while the interface is down. */
   weight: v.optional(integer(-254, 254)),
 });
@@ -102,7 +166,7 @@ const trackInterface = strict({
 const trackScript = strict({
   name: v.optional(nonEmpty()),
   command: v.pipe(text(), v.minLength(1, 'is empty')),
-  interval: v.optional(duration, '1s'),
+  interval: v.optional(period(100), '1s'),
   timeout: v.optional(duration, '2s'),
   rise: v.optional(integer(1, 1000), 1),
   fall: v.optional(integer(1, 1000), 1),
@@ -132,13 +196,15 @@ const auth = strict({
   type: v.literal('password', showing(': only "password" (VRRPv2 simple text) exists')),
   password: v.pipe(
     nonEmpty(),
-    v.maxLength(8, (issue) => `is ${issue.input.length} characters long; VRRPv2 carries at most 8`),
+    // The wire field is 8 bytes (RFC 3768 §5.3.10); "é" takes two of them.
+    v.check((password) => utf8Bytes(password) <= 8, (issue) => `is ${utf8Bytes(issue.input)} bytes long; VRRPv2 carries at most 8`),
   ),
 });
 
-export const instanceSchema = strict({
+/** An instance's fields, one by one: validate.ts also checks them apart (see `usableFields`). */
+export const instanceEntries = {
   name: v.pipe(text(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, showing(': use 1..64 letters, digits, "_", "-" or "."'))),
-  interface: v.pipe(text(), v.regex(/^[^\s/]{1,15}$/, showing(' is not an interface name (1..15 characters)'))),
+  interface: interfaceName(),
   vrid: integer(1, 255),
   version: v.optional(v.picklist([2, 3], showing(': version is 2 or 3')), 3),
   priority: v.optional(integer(1, 255), 100),
@@ -170,19 +236,39 @@ export const instanceSchema = strict({
     {},
   ),
   notify,
-});
+};
 
-export const syncGroupSchema = strict({
+export const instanceSchema = strict(instanceEntries);
+
+export const syncGroupEntries = {
   name: nonEmpty(),
   instances: v.pipe(list(nonEmpty()), v.minLength(2, 'a sync group needs at least two instances')),
   notify,
-});
+};
+
+export const syncGroupSchema = strict(syncGroupEntries);
 
 export const configSchema = strict({
   global: v.optional(
     strict({
-      statusSocket: v.optional(nonEmpty(), '/run/keepvip/keepvip.sock'),
-      metrics: v.optional(strict({ listen: v.pipe(text(), v.regex(/^.+:\d{1,5}$/, 'is not host:port')) })),
+      statusSocket: v.optional(
+        v.pipe(
+          nonEmpty(),
+          v.check((path) => utf8Bytes(path) <= MAX_UNIX_PATH_BYTES, (issue) => `is ${utf8Bytes(issue.input)} bytes long; a unix socket path has at most ${MAX_UNIX_PATH_BYTES}`),
+        ),
+        '/run/keepvip/keepvip.sock',
+      ),
+      metrics: v.optional(
+        strict({
+          listen: v.pipe(
+            text(),
+            v.rawCheck(({ dataset, addIssue }) => {
+              const problem = dataset.typed ? listenProblem(dataset.value) : undefined;
+              if (problem !== undefined) addIssue({ message: `${show(dataset.value)} ${problem}` });
+            }),
+          ),
+        }),
+      ),
       log: v.optional(
         strict({
           format: v.optional(oneOf(['json', 'pretty']), 'json'),
@@ -191,7 +277,7 @@ export const configSchema = strict({
         {},
       ),
       /** Reconcile the kernel's addresses against the desired ones this often. */
-      reconcileInterval: v.optional(duration, '5s'),
+      reconcileInterval: v.optional(period(100), '5s'),
     }),
     {},
   ),

@@ -1,10 +1,12 @@
 /**
  * From file text to a valid configuration, or every error at once, each naming its path:
- * `instances[2].vrid: 300 is out of range 1..255`.
+ * `instances[2].vrid: 300 is out of range 1..255`. This is the one truth for `keepvip
+ * validate`, `run` and reload: what it accepts, the daemon can run.
  */
 import { CORE_SCHEMA, load, YAMLException } from 'js-yaml';
 import { safeParse, type BaseIssue } from 'valibot';
-import { familyOfAddress } from './addresses.js';
+import { checkConfig } from './checks.js';
+import { usableFields } from './usable.js';
 import { configSchema, type InstanceSpec, type KeepvipConfig } from './schema.js';
 
 export interface ConfigIssue {
@@ -42,73 +44,32 @@ function schemaIssues(issues: readonly BaseIssue<unknown>[]): ConfigIssue[] {
   });
 }
 
-/** Checks across fields that the shape cannot express. */
-function crossCheck(config: KeepvipConfig): { instances: ResolvedInstance[]; errors: ConfigIssue[]; warnings: ConfigIssue[] } {
-  const errors: ConfigIssue[] = [];
-  const warnings: ConfigIssue[] = [];
-  const names = new Map<string, number>();
-  const vrids = new Map<string, number>();
-  const instances = config.instances.map((inst, i): ResolvedInstance => {
-    const at = (field: string) => `instances[${i}]${field}`;
-    const family = inst.vips[0]?.family ?? 4;
-    inst.vips.forEach((vip, j) => {
-      if (vip.family !== family) errors.push({ path: at(`.vips[${j}]`), message: `"${vip.cidr}" is IPv${vip.family}, but vips[0] makes this an IPv${family} instance` });
-    });
-    inst.unicastPeers.forEach((peer, j) => {
-      if (familyOfAddress(peer) !== family) errors.push({ path: at(`.unicastPeers[${j}]`), message: `"${peer}" is not an IPv${family} address like the vips` });
-    });
-    const previous = names.get(inst.name);
-    if (previous !== undefined) errors.push({ path: at('.name'), message: `"${inst.name}" is also the name of instances[${previous}]` });
-    else names.set(inst.name, i);
-    const key = `${inst.interface}/${family}/${inst.vrid}`;
-    const clash = vrids.get(key);
-    if (clash !== undefined) errors.push({ path: at('.vrid'), message: `${inst.vrid} is already used on ${inst.interface} (IPv${family}) by instances[${clash}]` });
-    else vrids.set(key, i);
-    const intervalMs = inst.advertInterval;
-    if (inst.version === 2) {
-      if (family === 6) errors.push({ path: at('.version'), message: 'VRRPv2 is IPv4 only; use version 3 for IPv6' });
-      if (intervalMs % 1000 !== 0 || intervalMs < 1000 || intervalMs > 255_000) {
-        errors.push({ path: at('.advertInterval'), message: `${intervalMs} ms: VRRPv2 carries whole seconds, 1s..255s` });
-      }
-    } else {
-      if (intervalMs % 10 !== 0 || intervalMs < 10 || intervalMs > 40_950) {
-        errors.push({ path: at('.advertInterval'), message: `${intervalMs} ms: VRRPv3 carries centiseconds, 10ms..40950ms in steps of 10ms` });
-      }
-      if (inst.auth !== undefined) errors.push({ path: at('.auth'), message: 'VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2' });
-      if (inst.v3ChecksumWithoutPseudoHeader && family === 6) {
-        errors.push({ path: at('.v3ChecksumWithoutPseudoHeader'), message: 'applies to IPv4 only: over IPv6 the pseudo-header is always part of the checksum' });
-      }
-    }
-    if (inst.v3ChecksumWithoutPseudoHeader && inst.version === 2) {
-      errors.push({ path: at('.v3ChecksumWithoutPseudoHeader'), message: 'applies to VRRPv3 only' });
-    }
-    if (inst.auth !== undefined && inst.version === 2) {
-      warnings.push({ path: at('.auth'), message: 'VRRPv2 simple password travels in clear text: it prevents accidents, not attacks' });
-    }
-    if (inst.priority === 255 && (inst.track.interfaces.length + inst.track.scripts.length + inst.track.files.length) > 0) {
-      warnings.push({ path: at('.track'), message: 'priority 255 (address owner) is never changed by tracking weights' });
-    }
-    return { ...inst, family };
-  });
-  const grouped = new Map<string, number>();
-  config.syncGroups.forEach((group, g) => {
-    group.instances.forEach((name, j) => {
-      const path = `syncGroups[${g}].instances[${j}]`;
-      if (!names.has(name)) errors.push({ path, message: `no instance is named "${name}"` });
-      const other = grouped.get(name);
-      if (other !== undefined) errors.push({ path, message: `"${name}" is already in syncGroups[${other}]` });
-      else grouped.set(name, g);
-    });
-  });
-  return { instances, errors, warnings };
+const SECTION_ORDER = ['', 'global', 'instances', 'syncGroups'];
+
+/** Whole file, global, then each instance and sync group in file order; stable within one. */
+function inFileOrder(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const rank = (path: string): [number, number] => {
+    const match = /^([A-Za-z]*)(?:\[(\d+)\])?/.exec(path);
+    const section = SECTION_ORDER.indexOf(match?.[1] ?? '');
+    return [section === -1 ? SECTION_ORDER.length : section, Number(match?.[2] ?? -1)];
+  };
+  return issues
+    .map((issue, i) => ({ issue, i, key: rank(issue.path) }))
+    .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.i - b.i)
+    .map(({ issue }) => issue);
 }
 
-/** Validates an already-parsed document (from YAML or JSON). */
+/**
+ * Validates an already-parsed document (from YAML or JSON). Field errors do not hide the
+ * others: the checks across fields and instances run on every field that is valid on its own.
+ */
 export function validateConfig(document: unknown): ValidationResult {
   const parsed = safeParse(configSchema, document);
-  if (!parsed.success) return { ok: false, errors: schemaIssues(parsed.issues) };
-  const { instances, errors, warnings } = crossCheck(parsed.output);
-  if (errors.length > 0) return { ok: false, errors };
+  const fieldErrors = parsed.success ? [] : schemaIssues(parsed.issues);
+  const usable = parsed.success ? parsed.output : usableFields(document);
+  const { errors, warnings } = checkConfig(usable);
+  if (!parsed.success || errors.length > 0) return { ok: false, errors: inFileOrder([...fieldErrors, ...errors]) };
+  const instances = parsed.output.instances.map((inst): ResolvedInstance => ({ ...inst, family: inst.vips[0]?.family ?? 4 }));
   return { ok: true, config: { ...parsed.output, instances }, warnings };
 }
 

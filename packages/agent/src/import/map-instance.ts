@@ -208,8 +208,23 @@ function resolveAuth(raw: RawInstance, version: 2 | 3, strict: boolean, log: Fin
     return undefined;
   }
   const pass = auth.pass?.value ?? '';
-  if (pass.length > 8) log.note(auth.pass?.at ?? auth.at, 'auth_pass', 'is cut to its first 8 characters, as keepalived does');
-  return { type: 'password', password: pass.slice(0, 8) };
+  const kept = firstBytes(pass, 8);
+  if (kept !== pass) {
+    // keepalived copies 8 bytes, even through a character; keepvip cannot write half of one.
+    const split = new TextEncoder().encode(kept).length < Math.min(8, new TextEncoder().encode(pass).length);
+    log.note(auth.pass?.at ?? auth.at, 'auth_pass', split ? `is cut to "${kept}": keepalived cuts at 8 bytes, inside a character, and will not match` : 'is cut to its first 8 bytes, as keepalived does');
+  }
+  return { type: 'password', password: kept };
+}
+
+/** The longest start of `text` that is at most `max` bytes of UTF-8, whole characters only. */
+function firstBytes(text: string, max: number): string {
+  let out = '';
+  for (const char of text) {
+    if (new TextEncoder().encode(out + char).length > max) break;
+    out += char;
+  }
+  return out;
 }
 
 function resolveAnnounce(raw: RawInstance, family: 4 | 6 | undefined, defaults: KeepalivedDefaults): AnnounceInput | undefined {

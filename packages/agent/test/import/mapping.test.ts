@@ -47,8 +47,13 @@ describe('import-keepalived: keepalived defaults and resolution rules', () => {
     expect(only(instance('  no_accept\n  preempt_delay 2.5')).inst).toMatchObject({ acceptMode: false, preemptDelay: '2500ms' });
   });
 
-  it('auth_pass is cut to 8 characters and AH is not carried over', () => {
-    expect(only(instance('  authentication {\n    auth_type PASS\n    auth_pass 0123456789\n  }')).inst.auth).toEqual({ type: 'password', password: '01234567' });
+  it('auth_pass is cut to 8 bytes, whole characters only, and AH is not carried over', () => {
+    const auth = (pass: string) => only(instance(`  authentication {\n    auth_type PASS\n    auth_pass ${pass}\n  }`));
+    expect(auth('0123456789').inst.auth).toEqual({ type: 'password', password: '01234567' });
+    expect(auth('ééééé').inst.auth).toEqual({ type: 'password', password: 'éééé' });
+    const split = auth('aééééé');
+    expect(split.inst.auth).toEqual({ type: 'password', password: 'aééé' });
+    expect(split.findings).toContain('keepalived.conf:9: auth_pass is cut to "aééé": keepalived cuts at 8 bytes, inside a character, and will not match');
     const ah = only(instance('  authentication {\n    auth_type AH\n    auth_pass x\n  }'));
     expect(ah.inst.auth).toBeUndefined();
     expect(ah.findings).toEqual(['keepalived.conf:7: authentication auth_type AH (IPsec AH) is not supported']);
