@@ -1,0 +1,265 @@
+/**
+ * The controller's reconcile loop: level-based, like a Kubernetes controller. Any change the
+ * informers report schedules one reconcile (changes within `debounceMs` share it); the
+ * reconcile plans from the whole snapshot, applies the plan's instances when they differ from
+ * what was last applied, and, on the allocator only, publishes Service ingress IPs and
+ * records one Event per distinct rejected entry.
+ *
+ * Only a synced snapshot is planned. A broken watch leaves the snapshot as it was (stale, but
+ * whole), and nothing changes until the informers report a change: the API server is never
+ * on the failover path. The planner and apply are parameters, so this works with any planner
+ * and the agent's apply(desired) alike.
+ */
+import type winston from 'winston';
+import type { ClusterSnapshot, ClusterSource, ClusterWriter, ControllerCounters, Leadership, ObjectRef, ServiceObject } from './cluster.js';
+
+/** An entry the planner would not use, and why. */
+export interface RejectedEntry {
+  /** The ConfigMap key, or `namespace/name` of a Service. */
+  readonly key: string;
+  /** What is wrong and what to do about it, for a person. */
+  readonly reason: string;
+  /** `namespace/name` of the Service the entry is about: the Event goes there, else on the VIP ConfigMap. */
+  readonly service?: string;
+  /** The Event's reason, CamelCase (default `VIPRejected`). */
+  readonly eventReason?: string;
+}
+
+/** What a Service's status.loadBalancer.ingress should hold. */
+export interface ServiceIngress {
+  readonly namespace: string;
+  readonly name: string;
+  readonly ips: readonly string[];
+}
+
+export interface Plan<I> {
+  /** The desired instances for this node: what apply() receives. */
+  readonly instances: readonly I[];
+  readonly rejected: readonly RejectedEntry[];
+  /**
+   * Every Service keepvip serves, with the IPs to publish (empty: none). Services of
+   * `loadBalancerClass` missing here have their ingress removed. Undefined: statuses are
+   * left alone.
+   */
+  readonly loadBalancers?: readonly ServiceIngress[];
+}
+
+export type Planner<I> = (snapshot: ClusterSnapshot) => Plan<I>;
+export type Apply<I> = (instances: readonly I[]) => Promise<unknown>;
+
+export interface ReconcileLoopOptions<I> {
+  readonly source: ClusterSource;
+  readonly writer: ClusterWriter;
+  /** Who publishes statuses and Events; omit when this process is the only one. */
+  readonly leadership?: Leadership;
+  readonly plan: Planner<I>;
+  readonly apply: Apply<I>;
+  /** Where Events about ConfigMap entries go. */
+  readonly vipConfigMap: { readonly namespace: string; readonly name: string };
+  /** Services of this class that the plan leaves out lose the ingress keepvip wrote. */
+  readonly loadBalancerClass: string;
+  readonly counters: ControllerCounters;
+  readonly logger: winston.Logger;
+  /** Changes within this window share one reconcile (default 50 ms). */
+  readonly debounceMs?: number;
+  /** After a failed apply or write, reconcile again this much later (default 1 s). */
+  readonly retryMs?: number;
+}
+
+export class ReconcileLoop<I> {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private stopped = true;
+  private offs: (() => void)[] = [];
+  /** Canonical JSON of the instances last applied successfully. */
+  private applied: string | undefined;
+  private lastPlan: Plan<I> | undefined;
+  /** Rejections already reported with an Event (only those still rejected are kept). */
+  private reported = new Set<string>();
+  /** Ingress last written per Service, and the resourceVersion it was written over. */
+  private readonly written = new Map<string, { ips: string; over: string | undefined }>();
+  private readonly debounceMs: number;
+  private readonly retryMs: number;
+
+  constructor(private readonly options: ReconcileLoopOptions<I>) {
+    this.debounceMs = options.debounceMs ?? 50;
+    this.retryMs = options.retryMs ?? 1_000;
+  }
+
+  /** The plan of the last reconcile (undefined before the first synced snapshot). */
+  get plan(): Plan<I> | undefined {
+    return this.lastPlan;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.offs = [this.options.source.onChange(() => this.schedule(this.debounceMs))];
+    if (this.options.leadership) this.offs.push(this.options.leadership.onChange(() => this.schedule(0)));
+    this.schedule(0);
+  }
+
+  /** Stops scheduling and waits for a reconcile in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const off of this.offs) off();
+    this.offs = [];
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Resolves once no reconcile is scheduled or running (for tests and orderly shutdown). */
+  async settled(): Promise<void> {
+    while (this.timer !== undefined || this.running !== undefined) {
+      await (this.running ?? new Promise((r) => setTimeout(r, this.debounceMs)));
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.dirty = true; // runs again when the current one ends
+      return;
+    }
+    // Not extended by later changes: under a steady stream, one reconcile per window.
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.reconcile().finally(() => {
+        this.running = undefined;
+        if (this.dirty) {
+          this.dirty = false;
+          this.schedule(this.debounceMs);
+        }
+      });
+    }, delayMs);
+  }
+
+  private async reconcile(): Promise<void> {
+    const { source, counters, logger } = this.options;
+    if (!source.synced) {
+      logger.debug('reconcile skipped: the informers have not listed everything yet');
+      return;
+    }
+    const snapshot = source.snapshot();
+    let retry = false;
+    let plan: Plan<I>;
+    const started = performance.now();
+    try {
+      plan = this.options.plan(snapshot);
+    } catch (err) {
+      // A planner bug must not take down what runs: keep the last plan applied.
+      counters.reconcileErrors++;
+      logger.error('planning failed; keeping the instances as they are', { error: String(err) });
+      return;
+    } finally {
+      counters.reconciles++;
+      counters.planSecondsSum += (performance.now() - started) / 1000;
+      counters.planSecondsCount++;
+    }
+    this.lastPlan = plan;
+    counters.rejectedEntries = plan.rejected.length;
+
+    const desired = canonical(plan.instances);
+    if (desired !== this.applied) {
+      try {
+        await this.options.apply(plan.instances);
+        this.applied = desired;
+        counters.applies++;
+        logger.info('applied the plan', { instances: plan.instances.length, rejected: plan.rejected.length });
+      } catch (err) {
+        counters.reconcileErrors++;
+        retry = true;
+        logger.error('apply failed; retrying', { error: String(err), retryInMs: this.retryMs });
+      }
+    }
+    if (this.options.leadership?.isLeader ?? true) {
+      const [events, statuses] = await Promise.all([this.reportRejections(plan.rejected), this.publishIngress(plan.loadBalancers, snapshot.services)]);
+      retry ||= !events || !statuses;
+    } else {
+      this.reported.clear(); // the allocator reports; a node that becomes it reports anew
+      this.written.clear();
+    }
+    if (retry) this.schedule(this.retryMs);
+  }
+
+  /** One Event per distinct rejection; true when every Event due was recorded. */
+  private async reportRejections(rejected: readonly RejectedEntry[]): Promise<boolean> {
+    const current = new Map(rejected.map((r) => [`${r.service ?? ''}\u0000${r.key}\u0000${r.reason}`, r]));
+    for (const id of this.reported) if (!current.has(id)) this.reported.delete(id);
+    const due = [...current].filter(([id]) => !this.reported.has(id));
+    const results = await Promise.all(
+      due.map(async ([id, r]) => {
+        const regarding = this.regarding(r);
+        try {
+          await this.options.writer.recordEvent({ regarding, type: 'Warning', reason: r.eventReason ?? 'VIPRejected', message: eventMessage(r, regarding) });
+          this.reported.add(id);
+          return true;
+        } catch (err) {
+          this.options.logger.warn('could not record an Event', { key: r.key, error: String(err) });
+          return false;
+        }
+      }),
+    );
+    return results.every(Boolean);
+  }
+
+  private regarding(r: RejectedEntry): ObjectRef {
+    const slash = r.service?.indexOf('/') ?? -1;
+    if (r.service !== undefined && slash > 0) return { kind: 'Service', namespace: r.service.slice(0, slash), name: r.service.slice(slash + 1) };
+    return { kind: 'ConfigMap', ...this.options.vipConfigMap };
+  }
+
+  /** Writes the ingress of each Service whose status differs; true when every write succeeded. */
+  private async publishIngress(wanted: readonly ServiceIngress[] | undefined, services: readonly ServiceObject[]): Promise<boolean> {
+    if (wanted === undefined) return true;
+    const desired = new Map(wanted.map((w) => [`${w.namespace}/${w.name}`, [...w.ips].sort()]));
+    const writes: { key: string; namespace: string; name: string; ips: string[]; rv: string | undefined }[] = [];
+    for (const svc of services) {
+      const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`;
+      const current = (svc.status.loadBalancer.ingress ?? []).filter((i) => i.ipMode === 'VIP' || i.ipMode === undefined).flatMap((i) => (i.ip === undefined ? [] : [i.ip]));
+      const ips = desired.get(key) ?? (svc.spec.loadBalancerClass === this.options.loadBalancerClass || this.written.has(key) ? [] : undefined);
+      if (ips === undefined || sameSet(current, ips)) {
+        if (ips !== undefined && ips.length === 0) this.written.delete(key);
+        continue;
+      }
+      // Written already and the informer has not caught up yet: do not write it twice.
+      const last = this.written.get(key);
+      if (last !== undefined && last.ips === ips.join(',') && last.over === svc.metadata.resourceVersion) continue;
+      writes.push({ key, namespace: svc.metadata.namespace ?? '', name: svc.metadata.name, ips, rv: svc.metadata.resourceVersion });
+    }
+    const results = await Promise.all(
+      writes.map(async (w) => {
+        try {
+          await this.options.writer.setServiceIngress(w.namespace, w.name, w.ips);
+          this.written.set(w.key, { ips: w.ips.join(','), over: w.rv });
+          this.options.logger.info(w.ips.length === 0 ? 'removed the Service ingress' : 'published the Service ingress', { service: w.key, ips: w.ips });
+          return true;
+        } catch (err) {
+          this.options.logger.warn('could not write the Service status', { service: w.key, error: String(err) });
+          return false;
+        }
+      }),
+    );
+    return results.every(Boolean);
+  }
+}
+
+function eventMessage(r: RejectedEntry, regarding: ObjectRef): string {
+  if (regarding.kind === 'Service') return `${r.reason} (keepvip entry ${JSON.stringify(r.key)}); the other VIPs are not affected`;
+  return `key ${JSON.stringify(r.key)} of ConfigMap ${regarding.namespace}/${regarding.name}: ${r.reason}; the other VIPs are not affected`;
+}
+
+function sameSet(a: readonly string[], sortedB: readonly string[]): boolean {
+  if (a.length !== sortedB.length) return false;
+  const sortedA = [...a].sort();
+  return sortedA.every((x, i) => x === sortedB[i]);
+}
+
+/** JSON with object keys sorted, so equal plans compare equal whatever order they were built in. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

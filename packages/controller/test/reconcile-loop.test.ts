@@ -1,0 +1,310 @@
+/**
+ * ReconcileLoop with in-memory ports (a narrow unit test: the adapter is tested against the
+ * real API server in kube-adapter.test.ts, and the two together in reconcile-kube.test.ts).
+ */
+import { describe, expect, it } from '@jest/globals';
+import winston from 'winston';
+import {
+  newControllerCounters,
+  type ClusterSnapshot,
+  type ClusterSource,
+  type ClusterWriter,
+  type EventRecord,
+  type Leadership,
+  type ServiceObject,
+} from '../src/cluster.js';
+import { ReconcileLoop, canonical, type Plan, type ReconcileLoopOptions } from '../src/reconcile-loop.js';
+
+const logger = winston.createLogger({ level: process.env.KEEPVIP_TEST_LOG ?? 'error', silent: process.env.KEEPVIP_TEST_LOG === undefined, transports: [new winston.transports.Console({ stderrLevels: ['error'] })] });
+const CLASS = 'keepvip.io/vrrp';
+const VIPS = { namespace: 'keepvip-system', name: 'keepvip-vips' };
+
+class MemorySource implements ClusterSource {
+  synced = false;
+  private current: ClusterSnapshot = { configMap: undefined, services: [], endpointSlices: [], nodes: [] };
+  private readonly listeners = new Set<() => void>();
+  snapshot(): ClusterSnapshot {
+    return this.current;
+  }
+  onChange(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  set(change: Partial<ClusterSnapshot>, synced = true): void {
+    this.current = { ...this.current, ...change };
+    this.synced = synced;
+    for (const l of this.listeners) l();
+  }
+  data(data: Record<string, string>): void {
+    this.set({ configMap: { metadata: { ...VIPS, resourceVersion: String(Math.random()) }, data } });
+  }
+}
+
+class RecordingWriter implements ClusterWriter {
+  readonly events: EventRecord[] = [];
+  readonly ingress: [string, string[]][] = [];
+  fail = false;
+  async setServiceIngress(namespace: string, name: string, ips: readonly string[]): Promise<void> {
+    if (this.fail) throw new Error('API server unreachable');
+    this.ingress.push([`${namespace}/${name}`, [...ips]]);
+  }
+  async recordEvent(event: EventRecord): Promise<void> {
+    if (this.fail) throw new Error('API server unreachable');
+    this.events.push(event);
+  }
+}
+
+class Switch implements Leadership {
+  isLeader = false;
+  private readonly listeners = new Set<(l: boolean) => void>();
+  onChange(l: (isLeader: boolean) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  set(v: boolean): void {
+    this.isLeader = v;
+    for (const l of this.listeners) l(v);
+  }
+}
+
+interface Instance {
+  readonly vip: string;
+}
+
+/** A stand-in planner: every ConfigMap key is a VIP; a `:DR` value is rejected; LB Services get their annotation's IP. */
+function plan(s: ClusterSnapshot): Plan<Instance> {
+  const entries = Object.entries(s.configMap?.data ?? {});
+  return {
+    instances: entries.filter(([, v]) => !v.endsWith(':DR')).map(([vip]) => ({ vip })),
+    rejected: entries.filter(([, v]) => v.endsWith(':DR')).map(([key]) => ({ key, reason: 'mode DR is not supported; drop the suffix for NAT' })),
+    loadBalancers: s.services
+      .filter((svc) => svc.spec.loadBalancerClass === CLASS && svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] !== undefined)
+      .map((svc) => ({ namespace: svc.metadata.namespace ?? '', name: svc.metadata.name, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',') })),
+  };
+}
+
+function service(name: string, opts: { cls?: string; ips?: string; ingress?: string[]; rv?: string } = {}): ServiceObject {
+  return {
+    metadata: { namespace: 'web', name, resourceVersion: opts.rv ?? '1', ...(opts.ips !== undefined && { annotations: { 'keepvip.io/loadBalancerIPs': opts.ips } }) },
+    spec: { type: 'LoadBalancer', ...(opts.cls !== undefined && { loadBalancerClass: opts.cls }) },
+    status: { loadBalancer: opts.ingress === undefined ? {} : { ingress: opts.ingress.map((ip) => ({ ip, ipMode: 'VIP' })) } },
+  };
+}
+
+function setup(options: Partial<ReconcileLoopOptions<Instance>> = {}) {
+  const source = new MemorySource();
+  const writer = new RecordingWriter();
+  const applied: (readonly Instance[])[] = [];
+  const counters = newControllerCounters();
+  let plans = 0;
+  const loop = new ReconcileLoop<Instance>({
+    source,
+    writer,
+    plan: (s) => {
+      plans++;
+      return plan(s);
+    },
+    apply: async (instances) => {
+      applied.push(instances);
+    },
+    vipConfigMap: VIPS,
+    loadBalancerClass: CLASS,
+    counters,
+    logger,
+    debounceMs: 20,
+    retryMs: 50,
+    ...options,
+  });
+  loop.start();
+  return { source, writer, applied, counters, loop, plans: () => plans };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('ReconcileLoop', () => {
+  it('plans nothing until the snapshot is synced, then applies the plan', async () => {
+    const { source, applied, loop, counters } = setup();
+    source.set({ configMap: { metadata: VIPS, data: { '10.0.0.1': '' } } }, false);
+    await pause(60);
+    await loop.settled();
+    expect(applied).toEqual([]);
+    expect(counters.reconciles).toBe(0);
+    source.set({}, true);
+    await loop.settled();
+    expect(applied).toEqual([[{ vip: '10.0.0.1' }]]);
+    expect(counters).toMatchObject({ reconciles: 1, applies: 1, planSecondsCount: 1, rejectedEntries: 0 });
+    await loop.stop();
+  });
+
+  it('changes within the debounce window share one reconcile', async () => {
+    const { source, applied, loop, plans } = setup();
+    source.data({});
+    await loop.settled();
+    const before = plans();
+    for (let i = 0; i < 20; i++) source.data({ [`10.0.0.${i}`]: '' });
+    await pause(60);
+    await loop.settled();
+    expect(plans() - before).toBe(1);
+    expect(applied.at(-1)).toHaveLength(1);
+    expect(applied.at(-1)).toEqual([{ vip: '10.0.0.19' }]);
+    await loop.stop();
+  });
+
+  it('does not apply a plan equal to the one applied (a relist or an unrelated change)', async () => {
+    const { source, applied, loop, counters } = setup();
+    source.data({ '10.0.0.1': '', '10.0.0.2': '' });
+    await loop.settled();
+    source.data({ '10.0.0.1': '', '10.0.0.2': '' });
+    source.set({ nodes: [{ metadata: { name: 'n1' }, spec: {}, status: { addresses: [], conditions: [] } }] });
+    await loop.settled();
+    expect(counters.reconciles).toBeGreaterThanOrEqual(2);
+    expect(applied).toHaveLength(1);
+    expect(counters.applies).toBe(1);
+    await loop.stop();
+  });
+
+  it('records one Event per distinct rejection, on the VIP ConfigMap', async () => {
+    const { source, writer, loop, counters } = setup();
+    source.data({ '10.0.0.1': '', '10.0.0.5': 'web/frontend:DR' });
+    await loop.settled();
+    expect(writer.events).toEqual([
+      {
+        regarding: { kind: 'ConfigMap', ...VIPS },
+        type: 'Warning',
+        reason: 'VIPRejected',
+        message: 'key "10.0.0.5" of ConfigMap keepvip-system/keepvip-vips: mode DR is not supported; drop the suffix for NAT; the other VIPs are not affected',
+      },
+    ]);
+    expect(counters.rejectedEntries).toBe(1);
+    // Replanned with the same rejection: no second Event.
+    source.data({ '10.0.0.1': '', '10.0.0.2': '', '10.0.0.5': 'web/frontend:DR' });
+    await loop.settled();
+    expect(writer.events).toHaveLength(1);
+    // Fixed, then broken again: reported again.
+    source.data({ '10.0.0.5': 'web/frontend' });
+    await loop.settled();
+    source.data({ '10.0.0.5': 'web/frontend:DR' });
+    await loop.settled();
+    expect(writer.events).toHaveLength(2);
+    await loop.stop();
+  });
+
+  it('puts an Event about a Service on the Service, with the reason the planner gives', async () => {
+    const { source, writer, loop } = setup({
+      plan: () => ({ instances: [], rejected: [{ key: 'web/frontend', service: 'web/frontend', reason: '10.0.0.7 is already used by web/backend', eventReason: 'VIPConflict' }] }),
+    });
+    source.data({});
+    await loop.settled();
+    expect(writer.events).toEqual([
+      {
+        regarding: { kind: 'Service', namespace: 'web', name: 'frontend' },
+        type: 'Warning',
+        reason: 'VIPConflict',
+        message: '10.0.0.7 is already used by web/backend (keepvip entry "web/frontend"); the other VIPs are not affected',
+      },
+    ]);
+    await loop.stop();
+  });
+
+  it('only the allocator writes statuses and Events; a node that becomes it writes them', async () => {
+    const leadership = new Switch();
+    const { source, writer, applied, loop } = setup({ leadership });
+    source.set({ services: [service('a', { cls: CLASS, ips: '10.0.0.10' })] });
+    source.data({ '10.0.0.5': 'x/y:DR', '10.0.0.6': '' });
+    await loop.settled();
+    expect(applied).toEqual([[{ vip: '10.0.0.6' }]]); // every node applies its instances
+    expect(writer.events).toEqual([]);
+    expect(writer.ingress).toEqual([]);
+    leadership.set(true);
+    await loop.settled();
+    expect(writer.events.map((e) => e.message)).toEqual([expect.stringContaining('"10.0.0.5"')]);
+    expect(writer.ingress).toEqual([['web/a', ['10.0.0.10']]]);
+    await loop.stop();
+  });
+
+  it('publishes ingress IPs, removes them when a Service leaves, leaves other classes alone, and writes once', async () => {
+    const { source, writer, loop } = setup();
+    source.set({
+      services: [
+        service('a', { cls: CLASS, ips: '10.0.0.10,fd00::10' }),
+        service('b', { cls: CLASS, ips: '10.0.0.11', ingress: ['10.0.0.11'] }),
+        service('metallb', { cls: 'metallb.io/metallb', ingress: ['192.0.2.1'] }),
+        service('stale', { cls: CLASS, ingress: ['10.0.0.12'] }),
+      ],
+    });
+    source.data({});
+    await loop.settled();
+    expect(writer.ingress.sort()).toEqual([
+      ['web/a', ['10.0.0.10', 'fd00::10']],
+      ['web/stale', []],
+    ]);
+    // Another change before the informer has seen our write: nothing is written twice.
+    source.data({ '10.0.0.1': '' });
+    await loop.settled();
+    expect(writer.ingress).toHaveLength(2);
+    // The informer catches up with the write: still nothing to do.
+    source.set({ services: [service('a', { cls: CLASS, ips: '10.0.0.10,fd00::10', ingress: ['fd00::10', '10.0.0.10'], rv: '2' })] });
+    await loop.settled();
+    expect(writer.ingress).toHaveLength(2);
+    // The annotation goes: the ingress keepvip wrote goes too.
+    source.set({ services: [service('a', { cls: CLASS, ingress: ['fd00::10', '10.0.0.10'], rv: '3' })] });
+    await loop.settled();
+    expect(writer.ingress.at(-1)).toEqual(['web/a', []]);
+    await loop.stop();
+  });
+
+  it('retries a failed apply and failed writes, and counts them', async () => {
+    let failures = 1;
+    const applied: (readonly Instance[])[] = [];
+    const { source, writer, loop, counters } = setup({
+      apply: async (instances) => {
+        if (failures-- > 0) throw new Error('netlink busy');
+        applied.push(instances);
+      },
+    });
+    writer.fail = true;
+    source.data({ '10.0.0.1': '', '10.0.0.2': 'a/b:DR' });
+    while (counters.reconcileErrors === 0) await pause(5);
+    expect(applied).toEqual([]);
+    writer.fail = false;
+    await loop.settled();
+    expect(applied).toEqual([[{ vip: '10.0.0.1' }]]);
+    expect(writer.events).toHaveLength(1);
+    await loop.stop();
+  });
+
+  it('a planner that throws leaves the applied instances as they are', async () => {
+    let broken = false;
+    const { source, applied, loop, counters } = setup({
+      plan: (s) => {
+        if (broken) throw new Error('bug');
+        return plan(s);
+      },
+    });
+    source.data({ '10.0.0.1': '' });
+    await loop.settled();
+    broken = true;
+    source.data({});
+    await loop.settled();
+    expect(applied).toEqual([[{ vip: '10.0.0.1' }]]);
+    expect(counters.reconcileErrors).toBe(1);
+    expect(loop.plan?.instances).toEqual([{ vip: '10.0.0.1' }]);
+    await loop.stop();
+  });
+
+  it('stop() ends scheduling: later changes plan nothing', async () => {
+    const { source, loop, plans } = setup();
+    source.data({});
+    await pause(40);
+    await loop.stop();
+    const before = plans();
+    source.data({ '10.0.0.1': '' });
+    await pause(60);
+    expect(plans()).toBe(before);
+  });
+
+  it('canonical() ignores key order and keeps array order', () => {
+    expect(canonical({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe(canonical({ a: [2, { c: 2, d: 1 }], b: 1 }));
+    expect(canonical([1, 2])).not.toBe(canonical([2, 1]));
+  });
+});
