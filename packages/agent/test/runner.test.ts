@@ -1,6 +1,6 @@
 /** The runner's ordering of data-plane work, with fake ports (narrow unit tests). */
 import { describe, expect, it } from '@jest/globals';
-import { parseAdvert } from '@keepvip/vrrp';
+import { advertFor, emitAdvert, parseAdvert } from '@keepvip/vrrp';
 import { createLogger, InstanceRunner, validateConfig, type ResolvedInstance } from '../src/index.js';
 
 function spec(priority: number, more: Record<string, unknown> = {}): ResolvedInstance {
@@ -9,7 +9,8 @@ function spec(priority: number, more: Record<string, unknown> = {}): ResolvedIns
   return r.config.instances[0] as ResolvedInstance;
 }
 
-function harness(priority: number, nowMs = 0) {
+function harness(priority: number, nowMs = 0, clock = { nowMs }) {
+  clock.nowMs = nowMs;
   const events: string[] = [];
   const timers: number[] = [];
   let finishAdd: () => void = () => undefined;
@@ -31,10 +32,17 @@ function harness(priority: number, nowMs = 0) {
     acceptFilter: { block: async () => undefined, unblock: async () => undefined },
     announcer: { announce: () => void events.push('announce'), cancel: () => void events.push('cancel') },
     reannouncer: { announce: () => void events.push('reannounce'), cancel: () => undefined },
-    clock: { now: () => nowMs, timer: () => ({ arm: (atMs) => void timers.push(atMs), cancel: () => undefined }) },
+    clock: { now: () => clock.nowMs, timer: () => ({ arm: (atMs) => void timers.push(atMs), cancel: () => undefined }) },
     log: createLogger({ format: 'json', level: 'error' }),
   });
-  return { runner, events, timers, finishAdd: () => finishAdd() };
+  return { runner, events, timers, clock, finishAdd: () => finishAdd() };
+}
+
+/** A forged lower-priority advert for the harness's instance, as the socket hands it over. */
+function lowerPriorityAdvert(runner: InstanceRunner) {
+  const src = '10.0.0.66';
+  const payload = emitAdvert(advertFor(runner.instance.config, 50, runner.instance.config.advertIntervalCs), { family: 4, src, dst: '224.0.0.18' });
+  return { src, dst: '224.0.0.18', payload };
 }
 
 describe('InstanceRunner', () => {
@@ -101,5 +109,23 @@ describe('InstanceRunner', () => {
     expect(runner.state).toBe('Master');
     const adverts = sent.slice(before).map((bytes) => parseAdvert(bytes, { family: 4, src: '10.0.0.2', dst: '224.0.0.18' }));
     expect(adverts.map((a) => (a.ok ? [a.value.priority, a.value.addresses] : a.error.code))).toEqual([[255, ['10.0.0.100', '10.0.0.101']]]);
+  });
+
+  it('answers a flood of lower-priority adverts once per interval with one burst, and counts the rest', async () => {
+    const h = harness(255, 10_000);
+    h.runner.start();
+    await new Promise((r) => setImmediate(r)); // the queued add has started
+    h.finishAdd();
+    await h.runner.settled();
+    h.events.length = 0;
+    const forged = lowerPriorityAdvert(h.runner);
+    for (let i = 0; i < 1000; i++) h.runner.receive(forged);
+    h.clock.nowMs += 1000; // one interval later: one more answer, and the burst may go again
+    for (let i = 0; i < 1000; i++) h.runner.receive(forged);
+    await h.runner.settled();
+    expect(h.events).toEqual(['advert', 'advert', 'reannounce', 'reannounce']);
+    expect(h.runner.counters.advertsReceived).toBe(2000);
+    expect(h.runner.counters.reassertsSuppressed).toEqual({ advert: 1998, announcement: 0 });
+    expect(h.runner.state).toBe('Master');
   });
 });

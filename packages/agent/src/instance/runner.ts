@@ -303,6 +303,13 @@ export class InstanceRunner {
       case 'AdvertDropped':
         this.dropped(action.reason, '');
         return;
+      case 'ReassertSuppressed': {
+        this.counters.reassertsSuppressed[action.part]++;
+        const suppressed = this.packetLog.shouldLog(`reassert:${action.part}`, this.deps.clock.now());
+        const what = action.part === 'advert' ? 'advert' : 'ARP/NA burst';
+        if (suppressed !== undefined) this.log('warn', `lower-priority adverts: reassert ${what} rate-limited`, { part: action.part, suppressed });
+        return;
+      }
       case 'EventIgnored':
         this.counters.eventsIgnored++;
         this.log('debug', `event ${action.event} ignored in ${action.state}`);

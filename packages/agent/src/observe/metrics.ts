@@ -61,6 +61,9 @@ export function createMetricsRegistry(daemon: DaemonSnapshot): client.Registry {
   mirrored('keepvip_adverts_dropped_total', 'Advertisements dropped, by reason (decode errors and configuration checks)', ['reason'], (set) => {
     for (const i of daemon.instances()) for (const [reason, n] of i.counters.advertsDropped) set({ ...base(i), reason }, n);
   });
+  mirrored('keepvip_reasserts_suppressed_total', 'Lower-priority adverts whose reassert advert or ARP/NA burst the rate limit held back, by part', ['part'], (set) => {
+    for (const i of daemon.instances()) for (const [part, n] of Object.entries(i.counters.reassertsSuppressed)) set({ ...base(i), part }, n);
+  });
   mirrored('keepvip_master_down_timer_expiries_total', 'Master_Down_Timer expiries', [], (set) => {
     for (const i of daemon.instances()) set(base(i), i.counters.masterDownTimerExpiries);
   });

@@ -30,6 +30,8 @@ export function createInstance(config: InstanceConfig): VrrpInstance {
     adverTimerAt: null,
     masterDownTimerAt: null,
     preemptAllowedAt: null,
+    reassertAdvertAt: null,
+    reassertAnnounceAt: null,
     linkDown: false,
     running: false,
   };
@@ -134,6 +136,8 @@ class Stepper {
         // RFC 5798 §6.4.1 / §6.4.2: send an advert, announce the addresses, start Adver_Timer.
         this.d.masterAddress = this.config.primaryAddress;
         this.d.masterAdverIntervalCs = this.config.advertIntervalCs;
+        this.d.reassertAdvertAt = null;
+        this.d.reassertAnnounceAt = null;
         this.actions.push({ kind: 'AddVips', vips: this.config.vips, acceptMode: acceptsTraffic(this.config) });
         this.sendAdvert(this.d.effectivePriority);
         this.actions.push({ kind: 'AnnounceVips', vips: this.config.vips, reason: 'takeover' });
@@ -245,11 +249,35 @@ function masterReceives(s: Stepper, advert: Advert, src: string): void {
   }
   // RFC 5798 §6.4.3: otherwise discard. keepalived's option answers a lower-priority Master at
   // once, healing a split brain without waiting for our next Adver_Timer.
-  if (s.config.reassertOnLowerPriority) {
-    s.sendAdvert(ours);
-    s.actions.push({ kind: 'AnnounceVips', vips: s.config.vips, reason: 'reassert' });
-    s.arm('adverTimer', s.advertIntervalMs());
+  if (s.config.reassertOnLowerPriority) reassert(s);
+}
+
+/** The shortest time between two re-assertion ARP / NA bursts of one instance. */
+export const REASSERT_ANNOUNCE_INTERVAL_MS = 1000;
+
+/**
+ * Answers a lower-priority Master, rate-limited: anyone on the segment can send such adverts,
+ * and answering each one turned a forged flood into a flood of adverts and broadcast ARPs.
+ * One answer per Advertisement_Interval heals a split brain as fast as one per advert does
+ * (the other Master yields to the first it hears); the burst is limited to one per second
+ * because neighbours that took the first one need no second.
+ */
+function reassert(s: Stepper): void {
+  const lastAdvert = s.d.reassertAdvertAt;
+  if (lastAdvert !== null && s.now - lastAdvert < s.advertIntervalMs()) {
+    s.actions.push({ kind: 'ReassertSuppressed', part: 'advert' });
+    return;
   }
+  s.d.reassertAdvertAt = s.now;
+  s.sendAdvert(s.d.effectivePriority);
+  const lastAnnounce = s.d.reassertAnnounceAt;
+  if (lastAnnounce !== null && s.now - lastAnnounce < REASSERT_ANNOUNCE_INTERVAL_MS) {
+    s.actions.push({ kind: 'ReassertSuppressed', part: 'announcement' });
+  } else {
+    s.d.reassertAnnounceAt = s.now;
+    s.actions.push({ kind: 'AnnounceVips', vips: s.config.vips, reason: 'reassert' });
+  }
+  s.arm('adverTimer', s.advertIntervalMs());
 }
 
 /**

@@ -110,6 +110,12 @@ export type VrrpAction =
   | { readonly kind: 'CancelTimer'; readonly timer: TimerName }
   | { readonly kind: 'StateChanged'; readonly from: VrrpState; readonly to: VrrpState; readonly cause: TransitionCause }
   | { readonly kind: 'AdvertDropped'; readonly reason: AdvertDropReason }
+  /**
+   * A lower-priority advert that would have been answered (reassertOnLowerPriority) within the
+   * rate limit: `advert` when nothing was sent, `announcement` when the advert left but the
+   * ARP / NA burst did not. Counted, so a flood of forged adverts shows.
+   */
+  | { readonly kind: 'ReassertSuppressed'; readonly part: 'advert' | 'announcement' }
   /** An event that cannot happen in this state (a stale timer, a double start): counted, never thrown. */
   | { readonly kind: 'EventIgnored'; readonly event: VrrpEvent['kind']; readonly state: VrrpState };
 
@@ -128,6 +134,13 @@ export interface VrrpInstance {
   readonly masterDownTimerAt: number | null;
   /** keepalived preempt_delay: when a Backup that hears a lower-priority Master may preempt. */
   readonly preemptAllowedAt: number | null;
+  /**
+   * When this Master last answered a lower-priority advert with an advert, and with an
+   * announcement (ms on the caller's clock); null since it became Master. The rate limit of
+   * reassertOnLowerPriority.
+   */
+  readonly reassertAdvertAt: number | null;
+  readonly reassertAnnounceAt: number | null;
   /** Set once the link is known down; cleared on LinkUp. */
   readonly linkDown: boolean;
   /** Whether the instance has been started (Startup seen, no Shutdown since). */

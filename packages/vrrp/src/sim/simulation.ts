@@ -274,7 +274,8 @@ export class Simulation {
       case 'AnnounceVips':
       case 'AcceptModeChanged':
       case 'AdvertDropped':
-        // The addresses are modelled by the Master state itself.
+      case 'ReassertSuppressed':
+        // The addresses are modelled by the Master state itself; counting is the agent's.
         return;
     }
   }
