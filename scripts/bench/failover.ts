@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { Lab, type LabNode } from '../lab/lab.ts';
 import { signalDaemon, startKeepalived, startKeepvip, type RunningDaemon, type VrrpGroup } from '../lab/daemons.ts';
 import { Prober, waitFor } from '../lab/prober.ts';
+import { eachLine, Wire } from '../lab/wire.ts';
 
 type Impl = 'keepalived' | 'keepvip';
 type EventKind = 'crash' | 'link' | 'stop';
@@ -66,10 +67,6 @@ const ADVERTS: readonly Advert[] = [
   { key: 'v3-100', version: 3, intervalMs: 100 },
 ];
 const TARGET_RATIO = 1.05;
-/** tcpdump's line for a gratuitous ARP request (target MAC shown when not zero) or reply. */
-const VIP_RE = VIP.replaceAll('.', '\\.');
-const GARP = new RegExp(`Request who-has ${VIP_RE} (\\([0-9a-f:]+\\) )?tell ${VIP_RE},|Reply ${VIP_RE} is-at`);
-
 const say = (text = ''): void => void process.stdout.write(`${text}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -149,17 +146,6 @@ function monitorTime(line: string): number | undefined {
   return new Date(n[0], n[1] - 1, n[2], n[3], n[4], n[5]).getTime() + fraction * 1000;
 }
 
-/** Calls `onLine` with each complete line a child writes on stdout. */
-function eachLine(child: ChildProcess, onLine: (line: string) => void): void {
-  let partial = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
-  });
-}
-
 function kill(child: ChildProcess): void {
   if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
 }
@@ -171,79 +157,9 @@ class VipWatch {
 
   constructor(lab: Lab, node: LabNode) {
     this.child = lab.spawn(node.ns, ['ip', '-ts', 'monitor', 'address']);
-    eachLine(this.child, (line) => {
+    eachLine(this.child.stdout, (line) => {
       if (this.at === undefined && !line.includes('Deleted') && line.includes(` ${VIP}/`)) this.at = monitorTime(line);
     });
-  }
-
-  stop(): void {
-    kill(this.child);
-  }
-}
-
-interface Frame {
-  /** Kernel receive time on the client, ms since the epoch. */
-  readonly t: number;
-  readonly srcMac: string;
-  readonly kind: 'advert' | 'garp';
-  readonly priority: number | undefined;
-}
-
-/**
- * VRRP adverts and gratuitous ARPs for the VIP as the client sees them on the wire (tcpdump in
- * its namespace, kernel timestamps): what lets a repetition fire its event at a fixed phase of
- * the Master's advert schedule, and split an outage into detection and announcement.
- */
-class Wire {
-  readonly frames: Frame[] = [];
-  private readonly child: ChildProcess;
-  private waiters: Array<(f: Frame) => void> = [];
-
-  constructor(lab: Lab) {
-    this.child = lab.spawn(lab.client.ns, ['tcpdump', '--immediate-mode', '-l', '-n', '-e', '-tt', '-i', 'eth0', 'ip proto 112 or arp']);
-    eachLine(this.child, (line) => {
-      const frame = Wire.parse(line);
-      if (frame === undefined) return;
-      this.frames.push(frame);
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w(frame);
-    });
-  }
-
-  private static parse(line: string): Frame | undefined {
-    const head = /^(\d+\.\d+) ([0-9a-f:]{17}) > /.exec(line);
-    if (head === null) return undefined;
-    const t = Number(head[1]) * 1000;
-    const srcMac = head[2] ?? '';
-    const advert = /VRRPv\d, Advertisement, vrid \d+, prio (\d+)/.exec(line);
-    if (advert !== null) return { t, srcMac, kind: 'advert', priority: Number(advert[1]) };
-    if (GARP.test(line)) return { t, srcMac, kind: 'garp', priority: undefined };
-    return undefined;
-  }
-
-  /** The next advert from `mac` captured from now on. */
-  nextAdvert(mac: string, timeoutMs: number): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no advert from ${mac} within ${timeoutMs} ms`)), timeoutMs);
-      const wait = (f: Frame): void => {
-        if (f.kind === 'advert' && f.srcMac === mac) {
-          clearTimeout(timer);
-          resolve(f);
-        } else this.waiters.push(wait);
-      };
-      this.waiters.push(wait);
-    });
-  }
-
-  /** The last advert from `mac` at or before `t`. */
-  lastAdvert(mac: string, t: number): Frame | undefined {
-    return this.frames.filter((f) => f.kind === 'advert' && f.srcMac === mac && f.t <= t).at(-1);
-  }
-
-  /** The first frame of a kind from `mac` after `t`. */
-  first(kind: Frame['kind'], mac: string, t: number): Frame | undefined {
-    return this.frames.find((f) => f.kind === kind && f.srcMac === mac && f.t > t);
   }
 
   stop(): void {
@@ -281,7 +197,7 @@ async function settledPair(lab: Lab, impl: Impl, advert: Advert): Promise<{ mast
 async function failoverOnce(impl: Impl, advert: Advert, event: EventKind, logs: string | undefined, label: string): Promise<Sample> {
   const lab = Lab.create({ nodes: 2 });
   try {
-    const wire = new Wire(lab);
+    const wire = new Wire(lab, { ns: lab.client.ns, iface: 'eth0', vip: VIP });
     const { master, backup } = await settledPair(lab, impl, advert);
     const [n1, n2] = [lab.node(0), lab.node(1)];
     const prober = new Prober(lab, lab.client.ns, VIP, 10);
@@ -310,7 +226,7 @@ async function failoverOnce(impl: Impl, advert: Advert, event: EventKind, logs: 
     await sleep(100);
     prober.stop();
     vipUp.stop();
-    wire.stop();
+    await wire.stop();
     if (backup.process.exitCode !== null) throw new Error(`${impl} on ${n2.name} exited`);
     // The Backup's Master_Down_Timer (or Skew_Time after priority 0) runs from this advert.
     const last = wire.lastAdvert(n1.mac, Number.POSITIVE_INFINITY);
