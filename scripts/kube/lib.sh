@@ -2,7 +2,7 @@
 # Source it; it only sets variables and defines functions.
 #
 #   KEEPVIP_KUBE_STATE  state dir of one control plane (default scripts/kube/.run/local)
-#   KEEPVIP_KUBE_BIN    directory holding etcd, kube-apiserver and kubectl
+#   KEEPVIP_KUBE_BIN    directory holding etcd, kube-apiserver, kubectl and kube-proxy
 #                       (default scripts/kube/.bin/<version key>, filled by scripts/kube/build)
 KUBE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -15,7 +15,7 @@ KUBE_ETCD_VERSION="$(kube_mod_version go.etcd.io/etcd/server/v3)"
 KUBE_VERSION_KEY="k8s-${KUBE_K8S_VERSION}_etcd-${KUBE_ETCD_VERSION}"
 KUBE_BIN="${KEEPVIP_KUBE_BIN:-$KUBE_DIR/.bin/$KUBE_VERSION_KEY}"
 KUBE_STATE="${KEEPVIP_KUBE_STATE:-$KUBE_DIR/.run/local}"
-KUBE_TOOLS=(etcd kube-apiserver kubectl)
+KUBE_TOOLS=(etcd kube-apiserver kubectl kube-proxy)
 
 kube_log() { printf '[kube] %s\n' "$*" >&2; }
 kube_die() { printf '[kube] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminConfig, describeKube, expectStatus, requireKubeconfig, uniqueName } from './kube.js';
+import { adminConfig, describeKube, expectStatus, kubectlPath, requireKubeconfig, uniqueName } from './kube.js';
 
 const goMod = fileURLToPath(new URL('../../../scripts/kube/go.mod', import.meta.url));
 
@@ -46,6 +46,12 @@ describeKube('the test control plane', () => {
     const wanted = /^\s*k8s\.io\/kubernetes (v1\.\d+\.\d+)/m.exec(readFileSync(goMod, 'utf8'))?.[1];
     const version = await admin.makeApiClient(VersionApi).getCode();
     expect(version.gitVersion).toBe(wanted);
+  });
+
+  it('has kube-proxy of the same release beside it (for the lab cluster)', () => {
+    const wanted = /^\s*k8s\.io\/kubernetes (v1\.\d+\.\d+)/m.exec(readFileSync(goMod, 'utf8'))?.[1];
+    const out = execFileSync(join(dirname(kubectlPath), 'kube-proxy'), ['--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe(`Kubernetes ${wanted}`);
   });
 
   it('refuses a client that does not trust its CA', async () => {

@@ -61,7 +61,7 @@ describe('scripts/kube/build', () => {
     const lines = run.stderr.split('\n');
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
     expect(at(/^\[kube\] the first build takes about 6 minutes on 2 cores/)).toBe(1);
-    const steps = ['etcd', 'kube-apiserver', 'kubectl'].map((name, i) => at(new RegExp(`^\\[kube\\] building ${name} \\(step ${i + 1}/3, \\d+ s so far\\)$`)));
+    const steps = ['etcd', 'kube-apiserver', 'kubectl', 'kube-proxy'].map((name, i) => at(new RegExp(`^\\[kube\\] building ${name} \\(step ${i + 1}/4, \\d+ s so far\\)$`)));
     expect(steps.every((s) => s > 1)).toBe(true);
     expect([...steps].sort((a, b) => a - b)).toEqual(steps);
     // A progress line inside the kube-apiserver step, counting what go build -v said.
@@ -70,7 +70,8 @@ describe('scripts/kube/build', () => {
     expect(tick).toBeLessThan(steps[2] ?? -1);
     expect(lines).toContain('kube-apiserver fake version');
     expect(run.stderr).toMatch(/\[kube\] built k8s-\S+ in \d+s into .*\/bins\/k8s\n$/);
-    expect(readdirSync(join(bins, 'k8s')).sort()).toEqual(['.complete', 'etcd', 'kube-apiserver', 'kubectl']);
+    expect(readdirSync(join(bins, 'k8s')).sort()).toEqual(['.complete', 'etcd', 'kube-apiserver', 'kube-proxy', 'kubectl']);
+    expect(lines).toContain('kube-proxy fake version');
     expect(readdirSync(bins).sort()).toEqual(['.build.lock', 'k8s']);
   }, 60_000);
 
