@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
 import { AddressTexts, BoundedMap, BufferViews } from '../src/advert/caches.js';
 import { IPV4_DST_OFFSET, IPV4_SRC_OFFSET, Ipv4HeaderView } from '../src/advert/ipv4-header.js';
 import { checkAdvert, type AdvertPacket } from '../src/advert/receive-filter.js';
@@ -37,12 +38,94 @@ describe('IPv4 header view', () => {
     expect(inBuffer(bytes).check(length)).toBe(reason);
   });
 
-  test('random bytes never throw', () => {
-    for (let i = 0; i < 2000; i++) {
-      const bytes = Uint8Array.from({ length: Math.floor(Math.random() * 64) }, () => Math.floor(Math.random() * 256));
-      const view = new Ipv4HeaderView(bytes);
-      expect(() => [view.check(Math.floor(Math.random() * 80)), view.ttl, view.headerLength, view.totalLength]).not.toThrow();
-    }
+  /** An IPv4 header as RFC 791 §3.1 lays it out, from its fields, followed by `payload`. */
+  interface Header {
+    version: number;
+    ihlWords: number;
+    ttl: number;
+    protocol: number;
+    src: Uint8Array;
+    dst: Uint8Array;
+    payloadLength: number;
+  }
+  const headerArb: fc.Arbitrary<Header> = fc.record({
+    version: fc.constant(4),
+    ihlWords: fc.integer({ min: 5, max: 15 }),
+    ttl: fc.integer({ min: 0, max: 255 }),
+    protocol: fc.integer({ min: 0, max: 255 }),
+    src: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    dst: fc.uint8Array({ minLength: 4, maxLength: 4 }),
+    payloadLength: fc.integer({ min: 0, max: 40 }),
+  });
+  function packetOf(h: Header, totalLength = h.ihlWords * 4 + h.payloadLength): Uint8Array {
+    const bytes = new Uint8Array(h.ihlWords * 4 + h.payloadLength).fill(0xa5);
+    bytes[0] = (h.version << 4) | h.ihlWords;
+    bytes[2] = totalLength >> 8;
+    bytes[3] = totalLength & 0xff;
+    bytes[8] = h.ttl;
+    bytes[9] = h.protocol;
+    bytes.set(h.src, 12);
+    bytes.set(h.dst, 16);
+    return bytes;
+  }
+
+  test('any well-formed header: accepted at its total length, and every field reads back', () => {
+    fc.assert(
+      fc.property(headerArb, (h) => {
+        const packet = packetOf(h);
+        const view = inBuffer(packet);
+        expect(view.check(packet.length)).toBeUndefined();
+        expect([view.headerLength, view.totalLength, view.ttl, view.protocol]).toEqual([h.ihlWords * 4, packet.length, h.ttl, h.protocol]);
+        expect(view.bytes.subarray(IPV4_SRC_OFFSET, IPV4_SRC_OFFSET + 4)).toEqual(h.src);
+        expect(view.bytes.subarray(IPV4_DST_OFFSET, IPV4_DST_OFFSET + 4)).toEqual(h.dst);
+      }),
+    );
+  });
+
+  test('any well-formed header read short of its total length is truncated_ip, whatever the cut', () => {
+    fc.assert(
+      fc.property(headerArb, fc.nat(), (h, cutSeed) => {
+        const packet = packetOf(h);
+        const length = cutSeed % packet.length; // 0 .. totalLength - 1
+        expect(inBuffer(packet).check(length)).toBe('truncated_ip');
+      }),
+    );
+  });
+
+  test('a version other than 4, an IHL below 5 words or a total length below the header is bad_ip_header', () => {
+    const broken = fc.oneof(
+      fc.tuple(headerArb, fc.integer({ min: 0, max: 15 }).filter((v) => v !== 4)).map(([h, version]) => packetOf({ ...h, version })),
+      fc.tuple(headerArb, fc.integer({ min: 0, max: 4 })).map(([h, ihlWords]) => {
+        const packet = packetOf({ ...h, payloadLength: h.payloadLength + 20 });
+        packet[0] = 0x40 | ihlWords;
+        return packet;
+      }),
+      fc.tuple(headerArb, fc.nat()).map(([h, n]) => packetOf(h, n % (h.ihlWords * 4))),
+    );
+    fc.assert(
+      fc.property(broken, (packet) => {
+        expect(inBuffer(packet).check(packet.length)).toBe('bad_ip_header');
+      }),
+    );
+  });
+
+  test('arbitrary bytes at any length: the RFC 791 fields at their offsets, and a verdict that agrees with them', () => {
+    const verdicts = new Set<string | undefined>();
+    // size 'max': lengths up to 64 (fast-check's default size keeps arrays to about 10 bytes).
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64, size: 'max' }), fc.integer({ min: 0, max: 80 }), (bytes, length) => {
+        const view = new Ipv4HeaderView(bytes);
+        const at = (i: number) => bytes[i] ?? 0; // past the end reads as 0: check() has said truncated_ip first
+        expect([view.headerLength, view.totalLength, view.ttl, view.protocol]).toEqual([(at(0) & 0x0f) * 4, (at(2) << 8) | at(3), at(8), at(9)]);
+        const verdict = view.check(length);
+        verdicts.add(verdict);
+        if (length > bytes.length || length < 20) expect(verdict).toBe('truncated_ip');
+        else if (at(0) >> 4 !== 4 || view.headerLength < 20 || view.totalLength < view.headerLength) expect(verdict).toBe('bad_ip_header');
+        else expect(verdict).toBe(length < view.totalLength ? 'truncated_ip' : undefined);
+      }),
+    );
+    // The bytes reached past the length checks (well-formed headers: the properties above).
+    expect(verdicts).toEqual(new Set(['truncated_ip', 'bad_ip_header']));
   });
 });
 

@@ -4,10 +4,11 @@
  * a stand-in addon so that every case is exact. Golden bytes are a little-endian host's.
  */
 import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
 import { endianness } from 'node:os';
-import { NetlinkError } from '../src/errors.js';
+import type { NetlinkError } from '../src/errors.js';
 import type { ErrnoName, NativeAddon, NativeHandle } from '../src/native/addon.js';
-import { dumpAddresses, parseAddressMessage, type KernelAddress } from '../src/netlink/address-dump.js';
+import { dumpAddresses, type KernelAddress } from '../src/netlink/address-dump.js';
 import { delAddressRequest, newAddressRequest } from '../src/netlink/address-request.js';
 import {
   encodeMessage,
@@ -317,25 +318,96 @@ describe('replies and notifications', () => {
     socket.close();
   });
 
-  test('random datagrams never throw, and requests in flight end (settled or failed)', async () => {
-    const kernel = new FakeKernel();
-    const socket = open(kernel, { message: (m) => parseLinkMessage(m.payload), error: ignore });
-    const dump = dumpAddresses(socket);
-    const seq = kernel.seqOf(0);
-    for (let i = 0; i < 2000; i++) {
-      const body = Uint8Array.from({ length: Math.floor(Math.random() * 80) }, () => Math.floor(Math.random() * 256));
-      const datagram = i % 2 === 0 ? body : message(Rtm.newAddr, NlmFlag.multi, seq, body);
-      expect(() => kernel.deliver(datagram)).not.toThrow();
-      expect(() => parseAddressMessage(body)).not.toThrow();
-      expect(() => parseLinkMessage(body)).not.toThrow();
-      expect(() => forEachMessage(body, ignore)).not.toThrow();
-    }
-    kernel.deliver(message(NLMSG_DONE, NlmFlag.multi, seq, donePayload()));
-    await dump.then(
-      (addresses) => expect(Array.isArray(addresses)).toBe(true),
-      (error: unknown) => expect(error).toBeInstanceOf(NetlinkError),
+  test('garbage and others\' messages amid a dump: reported or passed on, never a throw, and the dump ends with exactly its replies', async () => {
+    // Noise: arbitrary bytes (the walk stops where a length does not fit), well-formed
+    // messages from another port (notifications, whatever their body), and late answers to
+    // requests of ours that are gone (our port, another sequence number: dropped).
+    const noise = fc.array(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 80, size: 'max' }).map((bytes) => ({ kind: 'bytes' as const, bytes })),
+        fc.integer({ min: 1, max: 254 }).map((last) => ({ kind: 'late' as const, bytes: message(Rtm.newAddr, NlmFlag.multi, 0xdead, addressPayload(last)) })),
+        fc.tuple(fc.integer({ min: 16, max: 0xffff }), fc.uint8Array({ maxLength: 60, size: 'max' })).map(([type, body]) => ({ kind: 'notification' as const, bytes: message(type, 0, 7, body, PORT + 1) })),
+      ),
+      { maxLength: 30 },
     );
-    socket.close();
+    await fc.assert(
+      fc.asyncProperty(noise, fc.array(fc.integer({ min: 1, max: 254 }), { maxLength: 5 }), async (datagrams, lasts) => {
+        const kernel = new FakeKernel();
+        const notified: NetlinkMessage[] = [];
+        const errors: NetlinkError[] = [];
+        const socket = open(kernel, { message: (m) => notified.push(m), error: (e) => errors.push(e) });
+        const dump = dumpAddresses(socket);
+        const seq = kernel.seqOf(0);
+        const replies = lasts.map((last) => message(Rtm.newAddr, NlmFlag.multi, seq, addressPayload(last)));
+        // The noise goes between the replies, a share before each.
+        const share = Math.ceil(datagrams.length / (replies.length + 1));
+        for (let i = 0; i <= replies.length; i++) {
+          for (const d of datagrams.slice(i * share, (i + 1) * share)) expect(() => kernel.deliver(d.bytes)).not.toThrow();
+          const reply = replies[i];
+          if (reply !== undefined) kernel.deliver(reply);
+        }
+        kernel.deliver(message(NLMSG_DONE, NlmFlag.multi, seq, donePayload()));
+        const addresses = await dump;
+        expect(addresses.map((a) => Array.from(a.address ?? []))).toEqual(lasts.map((last) => [10, 9, 0, last]));
+        // Every notification reached the listener; anything unreadable was reported as EBADMSG.
+        const sent = datagrams.filter((d) => d.kind === 'notification');
+        expect(notified.filter((m) => m.pid === PORT + 1 && m.seq === 7).length).toBeGreaterThanOrEqual(sent.length);
+        expect(errors.every((e) => e.code === 'EBADMSG')).toBe(true);
+        socket.close();
+      }),
+    );
+  });
+
+  test('a datagram of whole messages is walked message by message; cut anywhere, the whole ones before the cut and a reason', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 16, max: 0xffff }), fc.uint8Array({ maxLength: 40, size: 'max' })), { minLength: 1, maxLength: 6 }), fc.nat(), (parts, cutSeed) => {
+        const messages = parts.map(([type, body], i) => message(type, 0, i, body));
+        const datagram = concat(...messages);
+        const walk = (bytes: Uint8Array) => {
+          const seen: Array<[number, number, number[]]> = [];
+          const problem = forEachMessage(bytes, (m) => seen.push([m.type, m.seq, Array.from(m.payload)]));
+          return { seen, problem };
+        };
+        expect(walk(datagram)).toEqual({ seen: parts.map(([type, body], i) => [type, i, Array.from(body)]), problem: undefined });
+        const cut = cutSeed % datagram.length;
+        // Message i is read when its header and body (nlmsg_len, padding aside) are inside the cut.
+        let whole = 0;
+        let next = 0;
+        for (const [i, [, body]] of parts.entries()) {
+          if (next + 16 + body.length > cut) break;
+          whole = i + 1;
+          next += messages[i]?.length ?? 0;
+        }
+        const { seen, problem } = walk(datagram.subarray(0, cut));
+        expect(seen.map(([, seq]) => seq)).toEqual([...Array(whole).keys()]);
+        // Nothing is left unread when the cut falls at or inside the last whole message's padding.
+        expect(problem === undefined).toBe(next >= cut);
+      }),
+    );
+  });
+
+  test('link messages: undefined below an ifinfomsg, else its index and flags as they are; name and address read back', () => {
+    let parsedSome = 0;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64, size: 'max' }), (bytes) => {
+        const link = parseLinkMessage(bytes);
+        if (bytes.length < 16) return expect(link).toBeUndefined();
+        parsedSome++;
+        const b = Buffer.from(bytes);
+        const u32 = (at: number) => (littleEndian ? b.readUInt32LE(at) : b.readUInt32BE(at));
+        expect(link).toMatchObject({ family: bytes[0], ifindex: u32(4) | 0, flags: u32(8) });
+      }),
+    );
+    expect(parsedSome).toBeGreaterThan(50); // most runs are long enough to parse
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9]{1,15}$/), fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 0x7fffffff }), (ifname, mac, ifindex) => {
+        const ifinfomsg = new Uint8Array(16);
+        writeU32(ifinfomsg, 4, ifindex);
+        writeU32(ifinfomsg, 8, 0x10043); // IFF_UP | IFF_RUNNING | IFF_LOWER_UP | IFF_BROADCAST
+        const payload = encodeMessage(Rtm.newLink, 0, ifinfomsg, [{ type: 3, value: Buffer.from(`${ifname}\0`) }, { type: 1, value: mac }]).subarray(16);
+        expect(parseLinkMessage(payload)).toEqual({ family: 0, ifindex, flags: 0x10043, ifname, address: mac });
+      }),
+    );
   });
 
   test('close fails requests in flight (EBADF); replies to none are dropped', async () => {
