@@ -17,5 +17,7 @@ export function statusTable(report: StatusReport): string {
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  // Desired instances that could not start: the daemon retries them.
+  const failed = (report.failed ?? []).map((f) => `FAILED ${f.name} (${f.interface}, VRID ${f.vrid}): ${f.reason} [${f.code}]`);
+  return [line(header), ...rows.map(line), ...failed].join('\n');
 }
