@@ -185,9 +185,12 @@ export class Daemon {
   /** Applies the global fields that changed; each is reported by name. */
   private async applyGlobal(before: Global, after: Global): Promise<GlobalChange[]> {
     const changes: GlobalChange[] = [];
-    if (this.options.logger === undefined && JSON.stringify(before.log) !== JSON.stringify(after.log)) {
-      reconfigureLogger(this.log, this.logSettings(after));
-      changes.push({ field: 'global.log', outcome: 'applied' });
+    if (JSON.stringify(before.log) !== JSON.stringify(after.log)) {
+      if (this.options.logger !== undefined) changes.push({ field: 'global.log', outcome: 'failed', reason: 'the logger was given by the program running the daemon' });
+      else {
+        reconfigureLogger(this.log, this.logSettings(after));
+        changes.push({ field: 'global.log', outcome: 'applied' });
+      }
     }
     if (before.reconcileInterval !== after.reconcileInterval) {
       this.startReconcileTimer(after.reconcileInterval);

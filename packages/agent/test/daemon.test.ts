@@ -1,0 +1,103 @@
+/** The process shell around apply: reloads of the file, global fields, the runtime API beside the file. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon, validateConfig, type ResolvedInstance } from '../src/index.js';
+import { captureLogger, FakeDataPlane, ManualClock } from './fake-data-plane.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'keepvip-daemon-'));
+  dirs.push(dir);
+  const file = join(dir, 'keepvip.yaml');
+  const write = (instances: string[], global: string[] = []) =>
+    writeFileSync(file, ['global:', `  statusSocket: ${join(dir, 'k.sock')}`, ...global.map((g) => `  ${g}`), 'instances:', ...instances, ''].join('\n'));
+  const instance = (name: string, vrid: number, ifname = 'eth0') => `  - { name: ${name}, interface: ${ifname}, vrid: ${vrid}, advertInterval: 100ms, vips: ["10.0.0.${vrid}/24"] }`;
+  const dp = new FakeDataPlane();
+  const { logger, lines } = captureLogger();
+  const daemon = new Daemon({ configFile: file, dataPlane: dp, clock: new ManualClock(), logger });
+  return { dir, file, write, instance, dp, lines, daemon };
+}
+
+describe('Daemon', () => {
+  it('starts with an instance that cannot start: the others run, the failure is in status and the report', async () => {
+    const s = setup();
+    s.write([s.instance('a', 51), s.instance('b', 52, 'nope')]);
+    const report = await s.daemon.start();
+    expect(report.ok && report.instances.map((r) => [r.name, r.outcome])).toEqual([
+      ['a', 'added'],
+      ['b', 'failed'],
+    ]);
+    expect(s.daemon.status().instances.map((i) => i.name)).toEqual(['a']);
+    expect(s.daemon.status().failed).toEqual([expect.objectContaining({ name: 'b', code: 'ENODEV' })]);
+    await s.daemon.shutdown();
+  });
+
+  it('reload applies the file; a changed statusSocket is refused whole, naming the field', async () => {
+    const s = setup();
+    s.write([s.instance('a', 51)]);
+    await s.daemon.start();
+    writeFileSync(s.file, `global:\n  statusSocket: ${join(s.dir, 'other.sock')}\ninstances:\n${s.instance('a', 51)}\n${s.instance('b', 52)}\n`);
+    const refused = await s.daemon.reload();
+    expect(refused).toEqual({ ok: false, errors: [expect.stringMatching(/^global\.statusSocket: .* takes a restart/)] });
+    expect(s.daemon.status().instances.map((i) => i.name)).toEqual(['a']);
+    s.write([s.instance('a', 51), s.instance('b', 52)], ['reconcileInterval: 2s', 'log: { level: debug }']);
+    const applied = await s.daemon.reload();
+    expect(applied).toEqual({
+      ok: true,
+      instances: [
+        { name: 'a', source: 'file', outcome: 'unchanged' },
+        { name: 'b', source: 'file', outcome: 'added' },
+      ],
+      global: [
+        { field: 'global.log', outcome: 'failed', reason: 'the logger was given by the program running the daemon' },
+        { field: 'global.reconcileInterval', outcome: 'applied' },
+      ],
+    });
+    await s.daemon.shutdown();
+  });
+
+  it('the runtime API runs beside the file: its instances add to the file’s, the file is not its to change', async () => {
+    const s = setup();
+    s.write([s.instance('a', 51)]);
+    await s.daemon.start();
+    const r = validateConfig({ instances: [{ name: 'k', interface: 'eth0', vrid: 70, vips: ['10.0.0.70/24'] }] });
+    if (!r.ok) throw new Error('spec');
+    const transitions: string[] = [];
+    s.daemon.onTransition((e) => transitions.push(`${e.instance} ${e.source} ${e.from}->${e.to}`));
+    const report = await s.daemon.apply(r.config.instances as ResolvedInstance[]);
+    expect(report.ok && report.instances.map((i) => [i.name, i.source, i.outcome])).toEqual([
+      ['a', 'file', 'unchanged'],
+      ['k', 'controller', 'added'],
+    ]);
+    expect(transitions).toEqual(['k controller Initialize->Backup']);
+    expect(await s.daemon.apply([], 'file')).toMatchObject({ ok: false });
+    // A reload of the file leaves the controller's instance alone.
+    s.write([s.instance('a', 51)]);
+    const reload = await s.daemon.reload();
+    expect(reload.ok && reload.instances.map((i) => [i.name, i.outcome])).toEqual([
+      ['a', 'unchanged'],
+      ['k', 'unchanged'],
+    ]);
+    await s.daemon.shutdown();
+    expect(await s.daemon.apply([])).toMatchObject({ ok: false, errors: ['the daemon is stopping: nothing more is applied'] });
+  });
+
+  it('reloads asked while one runs: answered, and the file as it is last is applied', async () => {
+    const s = setup();
+    s.write([s.instance('a', 51)]);
+    await s.daemon.start();
+    s.write([s.instance('a', 51), s.instance('b', 52)]);
+    const first = s.daemon.reload();
+    s.write([s.instance('a', 51), s.instance('c', 53)]);
+    const later = [s.daemon.reload(), s.daemon.reload(), s.daemon.reload()];
+    await Promise.all([first, ...later]);
+    expect(s.daemon.status().instances.map((i) => i.name)).toEqual(['a', 'c']);
+    await s.daemon.shutdown();
+  });
+});
