@@ -65,12 +65,13 @@ export function keepvipConfig(lab: Lab, node: LabNode, start: KeepvipStart): str
   ].join('\n');
 }
 
-export function startKeepvip(lab: Lab, node: LabNode, start: KeepvipStart | { readonly configText: string }): RunningDaemon {
+/** `cli`: another build's packages/cli/dist/main.js (a benchmark comparing builds). */
+export function startKeepvip(lab: Lab, node: LabNode, start: KeepvipStart | { readonly configText: string }, options: { readonly cli?: string } = {}): RunningDaemon {
   const configFile = join(lab.dir, `${node.name}.keepvip.yaml`);
   writeFileSync(configFile, 'configText' in start ? start.configText : keepvipConfig(lab, node, start));
   const socket = join(lab.dir, `${node.name}.sock`);
   const logFile = join(lab.dir, `${node.name}.keepvip.log`);
-  const child = lab.spawn(node.ns, [process.execPath, ...nodeFlags(), KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket]);
+  const child = lab.spawn(node.ns, [process.execPath, ...nodeFlags(), options.cli ?? KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket]);
   tee(child, logFile);
   return { kind: 'keepvip', node, process: child, logFile, socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
 }
