@@ -12,6 +12,10 @@ export interface ObjectMeta {
   readonly namespace?: string;
   readonly uid?: string;
   readonly resourceVersion?: string;
+  /** RFC 3339, as the API server writes it. */
+  readonly creationTimestamp?: string;
+  /** Set once the object is being deleted (RFC 3339). */
+  readonly deletionTimestamp?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
 }
@@ -96,16 +100,16 @@ export interface ClusterSource {
   onChange(listener: () => void): () => void;
 }
 
-/** The object an Event is about. */
-export interface ObjectRef {
-  readonly kind: 'ConfigMap' | 'Service';
+/** The object an Event is about (a Node's namespace is ''; its Events go to `default`, as the kubelet's do). */
+export interface InvolvedObject {
+  readonly kind: 'ConfigMap' | 'Service' | 'Node';
   readonly namespace: string;
   readonly name: string;
   readonly uid?: string;
 }
 
 export interface EventRecord {
-  readonly regarding: ObjectRef;
+  readonly regarding: InvolvedObject;
   readonly type: 'Normal' | 'Warning';
   /** CamelCase, stable: what a person filters on (`kubectl get events --field-selector reason=...`). */
   readonly reason: string;

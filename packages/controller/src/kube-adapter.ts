@@ -22,6 +22,7 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesListObject,
+  type KubernetesObject,
   type V1Lease,
 } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
@@ -58,7 +59,7 @@ export interface NamespacedName {
   readonly name: string;
 }
 
-export const DEFAULT_VIP_CONFIGMAP: NamespacedName = { namespace: 'keepvip-system', name: 'keepvip-vips' };
+const DEFAULT_VIP_CONFIGMAP: NamespacedName = { namespace: 'keepvip-system', name: 'keepvip-vips' };
 /** The allocator Lease and its timings (client-go's defaults: 15 s, 10 s, 2 s). */
 export interface LeaseOptions extends NamespacedName {
   readonly leaseDurationMs?: number;
@@ -214,12 +215,13 @@ export class KubeCluster implements ClusterSource, ClusterWriter {
   async recordEvent(event: EventRecord): Promise<void> {
     const { regarding } = event;
     const now = new Date();
+    const namespace = regarding.namespace === '' ? 'default' : regarding.namespace;
     await this.request('events:create', () =>
       this.core.createNamespacedEvent({
-        namespace: regarding.namespace,
+        namespace,
         body: {
           // client-go's naming: the object's name and a unique suffix.
-          metadata: { name: `${regarding.name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace: regarding.namespace },
+          metadata: { name: `${regarding.name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace },
           involvedObject: { apiVersion: 'v1', kind: regarding.kind, namespace: regarding.namespace, name: regarding.name, ...(regarding.uid !== undefined && { uid: regarding.uid }) },
           type: event.type,
           reason: event.reason,
@@ -314,7 +316,9 @@ class ViewWatch<T> extends Watch {
 /** One list+watch, restarted with backoff after a failure. */
 class Informer<T extends { metadata: ObjectMeta }> {
   synced = false;
-  private readonly lw: ListWatch<T & { metadata: { name: string } }>;
+  // client-node's cache holds our views; it reads only metadata.name, namespace and
+  // resourceVersion, which they keep. Its element type is its own model's, hence the casts.
+  private readonly lw: ListWatch<KubernetesObject>;
   private failures = 0;
   private listed = 0;
   private restart: NodeJS.Timeout | undefined;
@@ -322,7 +326,7 @@ class Informer<T extends { metadata: ObjectMeta }> {
 
   constructor(private readonly opts: InformerOptions<T>) {
     const watch = new ViewWatch(opts, () => (this.failures = 0));
-    const list = async (): Promise<KubernetesListObject<T & { metadata: { name: string } }>> => {
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       let result: KubernetesListObject<object>;
       try {
         result = await opts.list();
@@ -342,7 +346,7 @@ class Informer<T extends { metadata: ObjectMeta }> {
           opts.owner.changed();
         });
       }
-      return { ...(result.metadata !== undefined && { metadata: result.metadata }), items: result.items.map((o) => opts.view(o) as T & { metadata: { name: string } }) };
+      return { ...(result.metadata !== undefined && { metadata: result.metadata }), items: result.items.map((o) => opts.view(o) as KubernetesObject) };
     };
     this.lw = new ListWatch(opts.path, watch, list, false, undefined, opts.fieldSelector);
     const changed = (): void => {
@@ -369,11 +373,11 @@ class Informer<T extends { metadata: ObjectMeta }> {
   }
 
   get(name: string, namespace: string): T | undefined {
-    return this.lw.get(name, namespace);
+    return this.lw.get(name, namespace) as T | undefined;
   }
 
   list(): readonly T[] {
-    return this.lw.list();
+    return this.lw.list() as readonly T[];
   }
 
   private launch(): void {
@@ -482,6 +486,8 @@ const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const strings = (v: unknown): string[] => arr(v).filter((s): s is string => typeof s === 'string');
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+/** A model's Date or a watch event's string, as the string the API server sent. */
+const time = (v: unknown): string | undefined => (v instanceof Date ? v.toISOString().replace(/\.000Z$/, 'Z') : str(v));
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 function stringMap(v: unknown): Record<string, string> | undefined {
@@ -501,6 +507,8 @@ function toMeta(v: unknown): ObjectMeta {
     namespace: str(m['namespace']),
     uid: str(m['uid']),
     resourceVersion: str(m['resourceVersion']),
+    creationTimestamp: time(m['creationTimestamp']),
+    deletionTimestamp: time(m['deletionTimestamp']),
     labels: stringMap(m['labels']),
     annotations: stringMap(m['annotations']),
   });

@@ -11,24 +11,27 @@
  * and the agent's apply(desired) alike.
  */
 import type winston from 'winston';
-import type { ClusterSnapshot, ClusterSource, ClusterWriter, ControllerCounters, Leadership, ObjectRef, ServiceObject } from './cluster.js';
+import type { ClusterSnapshot, ClusterSource, ClusterWriter, ControllerCounters, InvolvedObject, Leadership, ServiceObject } from './cluster.js';
 
-/** An entry the planner would not use, and why. */
+/** An entry the planner would not use, and why (the planner's Rejection fits as it is). */
 export interface RejectedEntry {
   /** The ConfigMap key, or `namespace/name` of a Service. */
   readonly key: string;
   /** What is wrong and what to do about it, for a person. */
   readonly reason: string;
-  /** `namespace/name` of the Service the entry is about: the Event goes there, else on the VIP ConfigMap. */
-  readonly service?: string;
-  /** The Event's reason, CamelCase (default `VIPRejected`). */
-  readonly eventReason?: string;
+  /** CamelCase, the Event's reason (default `VIPRejected`). */
+  readonly code?: string;
+  /**
+   * What the Event is about (default: the VIP ConfigMap). Rejections about a Node are this
+   * node's own and are reported by it; the others by the allocator alone.
+   */
+  readonly object?: InvolvedObject;
 }
 
-/** What a Service's status.loadBalancer.ingress should hold. */
+/** What a Service's status.loadBalancer.ingress should hold (the planner's allocations fit as they are). */
 export interface ServiceIngress {
-  readonly namespace: string;
-  readonly name: string;
+  /** `namespace/name`. */
+  readonly key: string;
   readonly ips: readonly string[];
 }
 
@@ -174,26 +177,26 @@ export class ReconcileLoop<I> {
         logger.error('apply failed; retrying', { error: String(err), retryInMs: this.retryMs });
       }
     }
-    if (this.options.leadership?.isLeader ?? true) {
-      const [events, statuses] = await Promise.all([this.reportRejections(plan.rejected), this.publishIngress(plan.loadBalancers, snapshot.services)]);
-      retry ||= !events || !statuses;
-    } else {
-      this.reported.clear(); // the allocator reports; a node that becomes it reports anew
-      this.written.clear();
-    }
+    const leader = this.options.leadership?.isLeader ?? true;
+    // The allocator reports what every node sees alike; each node reports its own Node's.
+    const reportable = leader ? plan.rejected : plan.rejected.filter((r) => r.object?.kind === 'Node');
+    const [events, statuses] = await Promise.all([this.reportRejections(reportable), leader ? this.publishIngress(plan.loadBalancers, snapshot.services) : true]);
+    if (!leader) this.written.clear(); // a node that becomes the allocator compares afresh
+    retry ||= !events || !statuses;
     if (retry) this.schedule(this.retryMs);
   }
 
   /** One Event per distinct rejection; true when every Event due was recorded. */
   private async reportRejections(rejected: readonly RejectedEntry[]): Promise<boolean> {
-    const current = new Map(rejected.map((r) => [`${r.service ?? ''}\u0000${r.key}\u0000${r.reason}`, r]));
+    // Dropped when no longer due (fixed, or reported by the allocator): reported again if it comes back.
+    const current = new Map(rejected.map((r) => [`${r.object?.kind ?? ''}/${r.object?.namespace ?? ''}/${r.object?.name ?? ''}\u0000${r.key}\u0000${r.reason}`, r]));
     for (const id of this.reported) if (!current.has(id)) this.reported.delete(id);
     const due = [...current].filter(([id]) => !this.reported.has(id));
     const results = await Promise.all(
       due.map(async ([id, r]) => {
         const regarding = this.regarding(r);
         try {
-          await this.options.writer.recordEvent({ regarding, type: 'Warning', reason: r.eventReason ?? 'VIPRejected', message: eventMessage(r, regarding) });
+          await this.options.writer.recordEvent({ regarding, type: 'Warning', reason: r.code ?? 'VIPRejected', message: eventMessage(r, regarding) });
           this.reported.add(id);
           return true;
         } catch (err) {
@@ -205,16 +208,14 @@ export class ReconcileLoop<I> {
     return results.every(Boolean);
   }
 
-  private regarding(r: RejectedEntry): ObjectRef {
-    const slash = r.service?.indexOf('/') ?? -1;
-    if (r.service !== undefined && slash > 0) return { kind: 'Service', namespace: r.service.slice(0, slash), name: r.service.slice(slash + 1) };
-    return { kind: 'ConfigMap', ...this.options.vipConfigMap };
+  private regarding(r: RejectedEntry): InvolvedObject {
+    return r.object ?? { kind: 'ConfigMap', ...this.options.vipConfigMap };
   }
 
   /** Writes the ingress of each Service whose status differs; true when every write succeeded. */
   private async publishIngress(wanted: readonly ServiceIngress[] | undefined, services: readonly ServiceObject[]): Promise<boolean> {
     if (wanted === undefined) return true;
-    const desired = new Map(wanted.map((w) => [`${w.namespace}/${w.name}`, [...w.ips].sort()]));
+    const desired = new Map(wanted.map((w) => [w.key, [...w.ips].sort()]));
     const writes: { key: string; namespace: string; name: string; ips: string[]; rv: string | undefined }[] = [];
     for (const svc of services) {
       const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`;
@@ -246,8 +247,8 @@ export class ReconcileLoop<I> {
   }
 }
 
-function eventMessage(r: RejectedEntry, regarding: ObjectRef): string {
-  if (regarding.kind === 'Service') return `${r.reason} (keepvip entry ${JSON.stringify(r.key)}); the other VIPs are not affected`;
+function eventMessage(r: RejectedEntry, regarding: InvolvedObject): string {
+  if (regarding.kind !== 'ConfigMap') return `${r.reason} (keepvip entry ${JSON.stringify(r.key)}); the other VIPs are not affected`;
   return `key ${JSON.stringify(r.key)} of ConfigMap ${regarding.namespace}/${regarding.name}: ${r.reason}; the other VIPs are not affected`;
 }
 

@@ -58,7 +58,7 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
     const result = await kubectl(['apply', '--dry-run=server', '-f', manifestDir]);
     expect(result).toMatchObject({ code: 0 });
     for (const kind of ['namespace/keepvip-system', 'serviceaccount/keepvip', 'clusterrole.rbac.authorization.k8s.io/keepvip',
-      'clusterrolebinding.rbac.authorization.k8s.io/keepvip', 'daemonset.apps/keepvip', 'configmap/keepvip-vips', 'configmap/keepvip-config']) {
+      'clusterrolebinding.rbac.authorization.k8s.io/keepvip', 'role.rbac.authorization.k8s.io/keepvip', 'rolebinding.rbac.authorization.k8s.io/keepvip', 'daemonset.apps/keepvip', 'configmap/keepvip-vips', 'configmap/keepvip-config']) {
       expect(result.out).toContain(kind);
     }
   });
@@ -77,6 +77,7 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
     let asSa: { core: CoreV1Api; discovery: DiscoveryV1Api; coordination: CoordinationV1Api };
     const namespace = uniqueName('kv-rbac');
     const service = 'ingress-nginx-controller';
+    const vips = uniqueName('keepvip-vips'); // in keepvip-system, where the Role lets keepvip read it
 
     beforeAll(async () => {
       const core = admin.makeApiClient(CoreV1Api);
@@ -97,6 +98,7 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
         },
       });
       await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'keepvip-vips' }, data: { '10.0.0.100': `${namespace}/${service}` } } });
+      await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: vips }, data: { '10.0.0.100': `${namespace}/${service}` } } });
       await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'tls' }, stringData: { key: 'secret' } } });
 
       const token = await core.createNamespacedServiceAccountToken({
@@ -116,18 +118,17 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
       expect(review.status?.userInfo?.groups).toEqual(expect.arrayContaining(['system:serviceaccounts', `system:serviceaccounts:${NS}`]));
     });
 
-    it('can get, list and watch ConfigMaps, Services, EndpointSlices and Nodes', async () => {
+    it('can get, list and watch ConfigMaps in keepvip-system, and Services, EndpointSlices and Nodes everywhere', async () => {
       const { core, discovery } = asSa;
-      expect((await core.readNamespacedConfigMap({ name: 'keepvip-vips', namespace })).data).toEqual({ '10.0.0.100': `${namespace}/${service}` });
-      expect((await core.listConfigMapForAllNamespaces()).items.length).toBeGreaterThan(0);
+      expect((await core.readNamespacedConfigMap({ name: vips, namespace: NS })).data).toEqual({ '10.0.0.100': `${namespace}/${service}` });
+      expect((await core.listNamespacedConfigMap({ namespace: NS, fieldSelector: `metadata.name=${vips}` })).items).toHaveLength(1);
       expect((await core.readNamespacedService({ name: service, namespace })).metadata?.name).toBe(service);
       expect((await core.listServiceForAllNamespaces()).items.map((s) => s.metadata?.name)).toContain(service);
       expect((await discovery.readNamespacedEndpointSlice({ name: `${service}-x1`, namespace })).endpoints).toHaveLength(1);
       expect((await discovery.listEndpointSliceForAllNamespaces({ labelSelector: `kubernetes.io/service-name=${service}` })).items).toHaveLength(1);
       await core.listNode();
       for (const path of [
-        '/api/v1/configmaps',
-        `/api/v1/namespaces/${namespace}/configmaps`,
+        `/api/v1/namespaces/${NS}/configmaps`,
         '/api/v1/services',
         '/apis/discovery.k8s.io/v1/endpointslices',
         '/api/v1/nodes',
@@ -189,6 +190,10 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
         ['create a Service', core.createNamespacedService({ namespace, body: { metadata: { name: 'x' }, spec: { ports: [{ port: 1 }] } } })],
         ['patch a Service spec', core.patchNamespacedService({ name: service, namespace, body: { spec: { type: 'ClusterIP' } } }, mergePatch)],
         ['update a Service', core.replaceNamespacedService({ name: service, namespace, body: { metadata: { name: service } } })],
+        ['read a ConfigMap outside keepvip-system', core.readNamespacedConfigMap({ name: 'keepvip-vips', namespace })],
+        ['list ConfigMaps cluster-wide', core.listConfigMapForAllNamespaces()],
+        ['create a Lease outside keepvip-system', coordination.createNamespacedLease({ namespace, body: { metadata: { name: 'x' }, spec: {} } })],
+        ['read a Lease outside keepvip-system', coordination.readNamespacedLease({ name: 'x', namespace: 'kube-system' })],
         ['read a Secret', core.readNamespacedSecret({ name: 'tls', namespace })],
         ['list Secrets', core.listSecretForAllNamespaces()],
         ['create a ConfigMap', core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'x' } } })],
@@ -218,7 +223,7 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
         }),
       );
       expect(results).toEqual(denied.map(([what]) => [what, 403]));
-      for (const path of ['/api/v1/secrets', `/api/v1/namespaces/${namespace}/pods`, '/apis/coordination.k8s.io/v1/leases']) {
+      for (const path of ['/api/v1/secrets', `/api/v1/namespaces/${namespace}/pods`, '/apis/coordination.k8s.io/v1/leases', '/api/v1/configmaps', `/api/v1/namespaces/${namespace}/configmaps`]) {
         expect([path, await watchStatus(sa, path)]).toEqual([path, 403]);
       }
     });
@@ -231,6 +236,9 @@ describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
       expect(await can('get', 'secrets', '-n', namespace)).toBe('no');
       expect(await can('update', 'leases.coordination.k8s.io', '-n', NS)).toBe('yes');
       expect(await can('delete', 'leases.coordination.k8s.io', '-n', NS)).toBe('no');
+      expect(await can('update', 'leases.coordination.k8s.io', '-n', 'kube-system')).toBe('no');
+      expect(await can('watch', 'configmaps', '-n', NS)).toBe('yes');
+      expect(await can('get', 'configmaps', '-n', namespace)).toBe('no');
     });
   });
 });

@@ -74,6 +74,8 @@ describeKube('KubeCluster (real kube-apiserver, keepvip ServiceAccount)', () => 
     await core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: vips }, data: { '10.0.0.100': `${namespace}/web` } } });
     const cm = await eventually('the ConfigMap', () => cluster.snapshot().configMap);
     expect(cm).toMatchObject({ metadata: { name: vips, namespace: SYSTEM }, data: { '10.0.0.100': `${namespace}/web` } });
+    // The planner orders contested IPs by age: the timestamp is kept, as the API server wrote it.
+    expect(cm.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     await core.patchNamespacedConfigMap({ name: vips, namespace: SYSTEM, body: { data: { '10.0.0.101': '' } } }, mergePatch);
     await eventually('the patched ConfigMap', () => (cluster.snapshot().configMap?.data['10.0.0.101'] === '' ? true : undefined));
     expect(cluster.snapshot().configMap?.data).toEqual({ '10.0.0.100': `${namespace}/web`, '10.0.0.101': '' });
@@ -157,6 +159,13 @@ describeKube('KubeCluster (real kube-apiserver, keepvip ServiceAccount)', () => 
     // A Service that does not exist: the failure is the caller's, and counted.
     await expect(cluster.setServiceIngress(namespace, 'missing', ['10.0.0.1'])).rejects.toMatchObject({ code: 404 });
     expect(cluster.counters.apiErrors.get('services/status:patch')).toBe(1);
+  });
+
+  it('records Events about a Node in the default namespace, as the kubelet does', async () => {
+    const cluster = connect();
+    await cluster.recordEvent({ regarding: { kind: 'Node', namespace: '', name: 'node-x' }, type: 'Warning', reason: 'NoInterface', message: 'no interface holds 192.0.2.1' });
+    const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=node-x' });
+    expect(events.items.map((e) => [e.involvedObject.kind, e.reason])).toEqual([['Node', 'NoInterface']]);
   });
 
   it('records Events a person can find with kubectl get events', async () => {

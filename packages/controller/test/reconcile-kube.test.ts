@@ -30,7 +30,7 @@ function plan(s: ClusterSnapshot): Plan<Instance> {
     rejected: entries.filter(([, v]) => v.endsWith(':DR')).map(([key]) => ({ key, reason: 'mode DR is not supported; remove the :DR suffix (NAT is the default)' })),
     loadBalancers: s.services
       .filter((svc) => svc.spec.loadBalancerClass === CLASS)
-      .map((svc) => ({ namespace: svc.metadata.namespace ?? '', name: svc.metadata.name, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',').filter(Boolean) })),
+      .map((svc) => ({ key: `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',').filter(Boolean) })),
   };
 }
 

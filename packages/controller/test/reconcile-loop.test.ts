@@ -79,7 +79,7 @@ function plan(s: ClusterSnapshot): Plan<Instance> {
     rejected: entries.filter(([, v]) => v.endsWith(':DR')).map(([key]) => ({ key, reason: 'mode DR is not supported; drop the suffix for NAT' })),
     loadBalancers: s.services
       .filter((svc) => svc.spec.loadBalancerClass === CLASS && svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] !== undefined)
-      .map((svc) => ({ namespace: svc.metadata.namespace ?? '', name: svc.metadata.name, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',') })),
+      .map((svc) => ({ key: `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',') })),
   };
 }
 
@@ -191,7 +191,10 @@ describe('ReconcileLoop', () => {
 
   it('puts an Event about a Service on the Service, with the reason the planner gives', async () => {
     const { source, writer, loop } = setup({
-      plan: () => ({ instances: [], rejected: [{ key: 'web/frontend', service: 'web/frontend', reason: '10.0.0.7 is already used by web/backend', eventReason: 'VIPConflict' }] }),
+      plan: () => ({
+        instances: [],
+        rejected: [{ key: 'web/frontend', object: { kind: 'Service', namespace: 'web', name: 'frontend' }, reason: '10.0.0.7 is already used by web/backend', code: 'VipConflict' }],
+      }),
     });
     source.data({});
     await loop.settled();
@@ -199,8 +202,32 @@ describe('ReconcileLoop', () => {
       {
         regarding: { kind: 'Service', namespace: 'web', name: 'frontend' },
         type: 'Warning',
-        reason: 'VIPConflict',
+        reason: 'VipConflict',
         message: '10.0.0.7 is already used by web/backend (keepvip entry "web/frontend"); the other VIPs are not affected',
+      },
+    ]);
+    await loop.stop();
+  });
+
+  it("a node reports its own Node's rejections even when it is not the allocator", async () => {
+    const { source, writer, loop } = setup({
+      leadership: new Switch(),
+      plan: () => ({
+        instances: [],
+        rejected: [
+          { key: 'web-vips', object: { kind: 'Node', namespace: '', name: 'node-a' }, reason: 'no interface on node node-a holds its InternalIP 192.0.2.1', code: 'NoInterface' },
+          { key: '10.0.0.5', reason: 'mode DR is not supported', code: 'UnsupportedMode' },
+        ],
+      }),
+    });
+    source.data({});
+    await loop.settled();
+    expect(writer.events).toEqual([
+      {
+        regarding: { kind: 'Node', namespace: '', name: 'node-a' },
+        type: 'Warning',
+        reason: 'NoInterface',
+        message: 'no interface on node node-a holds its InternalIP 192.0.2.1 (keepvip entry "web-vips"); the other VIPs are not affected',
       },
     ]);
     await loop.stop();
