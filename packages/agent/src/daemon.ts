@@ -97,6 +97,8 @@ export class Daemon {
       } catch (error) {
         this.log.warn(`could not look for stale VIPs on ${ifname}: ${messageOf(error)}`, { iface: ifname });
       }
+      // Opened again by the instances on it, and closed with the last of them.
+      this.options.dataPlane.releaseVips(ifname);
     }
     if (purged.length > 0) this.log.warn(`removed stale VIPs left by an earlier run: ${purged.join(', ')}`, { purged });
     // Accept_Mode: start from an empty filter (a killed daemon may have left addresses blocked).

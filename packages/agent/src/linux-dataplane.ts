@@ -96,6 +96,11 @@ export function createLinuxDataPlane(): DataPlane {
       };
     },
 
+    releaseVips(ifname) {
+      managers.get(ifname)?.close();
+      managers.delete(ifname);
+    },
+
     announceCounters() {
       const ifnames = new Set([...opened.keys(), ...closedSent.keys()]);
       return [...ifnames].map((ifname) => {

@@ -98,7 +98,10 @@ export interface DataPlane {
     /** The socket failed (not a packet problem): logged by the daemon. */
     onError: (message: string) => void;
   }): Promise<AdvertChannel>;
+  /** The interface's addresses, over one netlink socket per interface (opened on first use). */
   vips(ifname: string): VipPort;
+  /** Closes the interface's address socket until `vips(ifname)` is asked for again. */
+  releaseVips(ifname: string): void;
   /** A new AF_PACKET announcer (the daemon shares it among the instances with this policy). */
   openAnnouncer(ifname: string, policy: AnnouncePolicy): Promise<OpenAnnouncer>;
   /**

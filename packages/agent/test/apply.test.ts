@@ -55,9 +55,11 @@ describe('apply: add', () => {
     expect(h.dp.count('open eth0/IPv4')).toBe(1);
     await h.set.apply('file', { instances: [inst('b', { vrid: 52, vips: ['10.0.0.101/24'] })] });
     expect(h.dp.openChannels()).toEqual(['eth0/IPv4']);
+    expect(h.dp.count('releaseVips eth0')).toBe(0);
     expect(h.state('b')).toBe('Master');
     await h.set.apply('file', { instances: [] });
     expect(h.dp.openChannels()).toEqual([]);
+    expect(h.dp.count('releaseVips eth0')).toBe(1);
     expect(h.dp.count('closeAnnouncer')).toBe(h.dp.count('openAnnouncer'));
   });
 

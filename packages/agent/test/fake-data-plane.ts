@@ -176,6 +176,10 @@ export class FakeDataPlane implements DataPlane {
     };
   }
 
+  releaseVips(ifname: string): void {
+    this.calls.push(`releaseVips ${ifname}`);
+  }
+
   async openAnnouncer(ifname: string, policy: AnnouncePolicy): Promise<OpenAnnouncer> {
     if (!this.interfaces.has(ifname)) throw new FakeError('ENODEV', `no interface named "${ifname}"`);
     const label = `${ifname} repeat=${policy.repeat} delay=${policy.delayMs}`;

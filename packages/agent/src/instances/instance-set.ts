@@ -367,29 +367,38 @@ export class InstanceSet {
       throw error;
     }
     const notifier = new Notifier(spec.notify, 'INSTANCE', spec.name, log);
-    const runner = new InstanceRunner({
-      spec,
-      sender: channel.channel,
-      vips: this.options.dataPlane.vips(spec.interface),
-      acceptFilter: this.options.dataPlane.acceptFilter,
-      ...announcers,
-      clock: this.options.clock,
-      log,
-      onTransition: (r, record) => {
-        const entry = this.entries.get(r.name);
-        entry?.notifier.notify(record.to, r.instance.effectivePriority);
-        this.syncGroups.transitioned(r.name);
-        const event: TransitionEvent = { instance: r.name, source: entry?.source ?? source, interface: r.spec.interface, vrid: r.spec.vrid, family: r.spec.family, ...record };
-        for (const listener of this.transitionListeners) {
-          try {
-            listener(event);
-          } catch (error) {
-            this.log().error(`a transition listener failed: ${messageOf(error)}`);
+    const vips = this.resources.acquireVips(spec.interface);
+    let runner: InstanceRunner;
+    try {
+      runner = new InstanceRunner({
+        spec,
+        sender: channel.channel,
+        vips,
+        acceptFilter: this.options.dataPlane.acceptFilter,
+        ...announcers,
+        clock: this.options.clock,
+        log,
+        onTransition: (r, record) => {
+          const entry = this.entries.get(r.name);
+          entry?.notifier.notify(record.to, r.instance.effectivePriority);
+          this.syncGroups.transitioned(r.name);
+          const event: TransitionEvent = { instance: r.name, source: entry?.source ?? source, interface: r.spec.interface, vrid: r.spec.vrid, family: r.spec.family, ...record };
+          for (const listener of this.transitionListeners) {
+            try {
+              listener(event);
+            } catch (error) {
+              this.log().error(`a transition listener failed: ${messageOf(error)}`);
+            }
           }
-        }
-        void this.reconcileSoon();
-      },
-    });
+          void this.reconcileSoon();
+        },
+      });
+    } catch (error) {
+      this.resources.releaseVips(spec.interface);
+      this.resources.releaseAnnouncers(spec);
+      this.resources.releaseChannel(spec.interface, spec.family);
+      throw error;
+    }
     const scriptResults = new Map<string, Map<string, number>>();
     const tracker = this.makeTracker(spec, runner, scriptResults, log);
     const entry: Entry = {
@@ -459,6 +468,7 @@ export class InstanceSet {
     await entry.notifier.settled();
     this.resources.releaseAnnouncers(entry.announceSpec);
     this.resources.releaseChannel(entry.spec.interface, entry.spec.family);
+    this.resources.releaseVips(entry.spec.interface);
   }
 
   private failureResult(spec: ResolvedInstance, source: string, error: unknown): InstanceApplyResult {

@@ -1,6 +1,6 @@
 /**
  * What the instances of one interface share: the VRRP socket of each family (adverts handed
- * to the instance of their VRID) and an announcer per GARP policy. Opened on first use,
+ * to the instance of their VRID), an announcer per GARP policy, and the address socket. Opened on first use,
  * shared, closed when the last instance using it is released; a second acquire while the
  * first is still opening waits for it, so one interface never gets two sockets.
  */
@@ -8,7 +8,7 @@ import type { ResolvedInstance } from '../config/validate.js';
 import { announcePolicy, reassertPolicy, type InstanceAnnouncers, type InstanceRunner } from '../instance/runner.js';
 import { RateLimitedLog, type Logger } from '../logging.js';
 import type { ChannelSnapshot } from '../observe/snapshot.js';
-import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, OpenAnnouncer } from '../ports.js';
+import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, OpenAnnouncer, VipPort } from '../ports.js';
 
 /** Why the dispatcher dropped an advert no instance saw (metric labels). */
 export const DispatchDropReason = {
@@ -45,6 +45,8 @@ const announcerKey = (ifname: string, policy: AnnouncePolicy): string => `${ifna
 export class InterfaceResources {
   private readonly channels = new Map<string, Shared<ChannelEntry>>();
   private readonly announcers = new Map<string, Shared<OpenAnnouncer>>();
+  /** Instances using each interface's address socket. */
+  private readonly vipUsers = new Map<string, number>();
   /** The channels open now, for snapshots. */
   private readonly open = new Map<string, ChannelEntry>();
   /** Adverts dropped by the dispatcher, kept when their socket closes: the counters never go back. */
@@ -64,6 +66,22 @@ export class InterfaceResources {
       this.open.delete(key);
       entry.channel.close();
     });
+  }
+
+  /** The interface's VIPs (its address socket, shared and counted like the others). */
+  acquireVips(ifname: string): VipPort {
+    this.vipUsers.set(ifname, (this.vipUsers.get(ifname) ?? 0) + 1);
+    return this.deps.dataPlane.vips(ifname);
+  }
+
+  releaseVips(ifname: string): void {
+    const users = (this.vipUsers.get(ifname) ?? 0) - 1;
+    if (users > 0) {
+      this.vipUsers.set(ifname, users);
+      return;
+    }
+    this.vipUsers.delete(ifname);
+    this.deps.dataPlane.releaseVips(ifname);
   }
 
   /** The takeover announcer and the re-assertion one for this instance's GARP policy. */
@@ -101,9 +119,11 @@ export class InterfaceResources {
   async closeAll(): Promise<void> {
     for (const shared of this.channels.values()) (await shared.opening.catch(() => undefined))?.channel.close();
     for (const shared of this.announcers.values()) (await shared.opening.catch(() => undefined))?.close();
+    for (const ifname of this.vipUsers.keys()) this.deps.dataPlane.releaseVips(ifname);
     this.channels.clear();
     this.announcers.clear();
     this.open.clear();
+    this.vipUsers.clear();
   }
 
   private async openChannel(ifname: string, family: 4 | 6): Promise<ChannelEntry> {
