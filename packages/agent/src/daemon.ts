@@ -12,7 +12,8 @@ import { formatIssue, parseConfigText, type ResolvedConfig, type ResolvedInstanc
 import { ControlServer } from './control/server.js';
 import type { GlobalChange, InstanceStatus, ReloadReport, StatusReport } from './control/protocol.js';
 import type { InstanceRunner } from './instance/runner.js';
-import { InstanceSet, messageOf } from './instances/instance-set.js';
+import { messageOf } from './instances/failures.js';
+import { InstanceSet } from './instances/instance-set.js';
 import type { ApplyReport, TransitionEvent } from './instances/report.js';
 import { createLogger, reconfigureLogger, type LogFormat, type Logger } from './logging.js';
 import type { ObservabilityServer } from './observe/http-server.js';
@@ -199,7 +200,7 @@ export class Daemon {
       changes.push({ field: 'global.reconcileInterval', outcome: 'applied' });
     }
     if (before.metrics?.listen !== after.metrics?.listen) {
-      await this.observability?.stop();
+      await this.observability?.stop().catch((error: unknown) => this.log.warn(`the old metrics listener did not close cleanly: ${messageOf(error)}`));
       this.observability = undefined;
       try {
         await this.startMetrics(after.metrics?.listen);

@@ -1,6 +1,7 @@
 export * from './config/index.js';
 export { Daemon, ConfigError, loadConfigFile, statusOf, FILE_SOURCE, API_SOURCE, type DaemonOptions } from './daemon.js';
-export { InstanceSet, type DesiredSet, type InstanceFailure, type InstanceSetOptions } from './instances/instance-set.js';
+export { InstanceSet, type DesiredSet, type InstanceSetOptions } from './instances/instance-set.js';
+export type { InstanceFailure } from './instances/failures.js';
 export type { ApplyOutcome, ApplyReport, InstanceApplyResult, TransitionEvent } from './instances/report.js';
 export { planApply, changedFields, RESTART_FIELDS, type PlannedStep } from './instances/plan.js';
 export { InstanceRunner, machineConfig, type TransitionRecord } from './instance/runner.js';

@@ -1,6 +1,6 @@
 /** The control socket's protocol: one JSON request line, JSON response lines. */
 import type { VrrpState } from '@keepvip/vrrp';
-import type { InstanceFailure } from '../instances/instance-set.js';
+import type { InstanceFailure } from '../instances/failures.js';
 import type { InstanceApplyResult } from '../instances/report.js';
 
 export type ControlRequest = { readonly command: 'status' } | { readonly command: 'reload' } | { readonly command: 'watch' };

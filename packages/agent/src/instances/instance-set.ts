@@ -19,6 +19,7 @@ import type { Clock, DataPlane } from '../ports.js';
 import { SyncGroups } from '../sync-groups.js';
 import { InstanceTracker } from '../track/instance-tracker.js';
 import { evaluateTracking } from '../track/evaluate.js';
+import { FailedInstances, failureResult, messageOf, type InstanceFailure } from './failures.js';
 import { planApply, type InstanceField } from './plan.js';
 import type { ApplyReport, InstanceApplyResult, TransitionEvent } from './report.js';
 import { InterfaceResources, type ChannelEntry } from './resources.js';
@@ -28,17 +29,6 @@ export interface DesiredSet {
   readonly instances: readonly ResolvedInstance[];
   /** keepalived's sync groups, by instance name (the config file's). */
   readonly syncGroups?: readonly SyncGroupSpec[];
-}
-
-export interface InstanceFailure {
-  readonly name: string;
-  readonly source: string;
-  readonly interface: string;
-  readonly vrid: number;
-  readonly code: string;
-  readonly reason: string;
-  /** Times this instance went from running (or new) to failed, or failed for a new reason. */
-  readonly count: number;
 }
 
 export interface InstanceSetOptions {
@@ -65,22 +55,11 @@ interface Entry {
   stale: boolean;
 }
 
-interface Failed {
-  spec: ResolvedInstance;
-  source: string;
-  code: string;
-  reason: string;
-  count: number;
-  unsubscribe: (() => void) | undefined;
-}
-
 type Waiter = (report: ApplyReport) => void;
 
 export class InstanceSet {
   private readonly entries = new Map<string, Entry>();
-  private readonly failed = new Map<string, Failed>();
-  /** Failure counts of names no longer failed or desired: the counters never go back. */
-  private readonly failureCounts = new Map<string, number>();
+  private readonly failed: FailedInstances;
   private readonly desired = new Map<string, DesiredSet>();
   private readonly pending = new Map<string, DesiredSet>();
   private waiters: Waiter[] = [];
@@ -98,6 +77,7 @@ export class InstanceSet {
     this.links = new LinkRegistry(options.dataPlane, (ifname, state) =>
       this.log().info(`link ${ifname} ${state.ifindex === 0 ? 'gone' : state.up ? 'up' : 'down'}`, { iface: ifname, ifindex: state.ifindex }),
     );
+    this.failed = new FailedInstances(this.links, options.log, () => this.retryFailed());
   }
 
   /**
@@ -129,14 +109,12 @@ export class InstanceSet {
   }
 
   failures(): InstanceFailure[] {
-    return [...this.failed].map(([name, f]) => ({ name, source: f.source, interface: f.spec.interface, vrid: f.spec.vrid, code: f.code, reason: f.reason, count: f.count }));
+    return this.failed.list();
   }
 
   /** Failures so far by instance name, including instances no longer failed. */
   failureTotals(): ReadonlyMap<string, number> {
-    const totals = new Map(this.failureCounts);
-    for (const [name, f] of this.failed) totals.set(name, f.count);
-    return totals;
+    return this.failed.totals();
   }
 
   instanceSnapshots(): InstanceSnapshot[] {
@@ -167,7 +145,6 @@ export class InstanceSet {
     this.closing = true;
     await this.running;
     for (const waiter of this.waiters.splice(0)) waiter({ ok: false, errors: ['the daemon is stopping: nothing more is applied'] });
-    for (const f of this.failed.values()) f.unsubscribe?.();
     this.failed.clear();
     await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
     await this.links.stopAll();
@@ -267,7 +244,7 @@ export class InstanceSet {
       } else if (step.kind === 'restart') await this.remove(step.spec.name);
     }
     // A failed instance no longer desired is no longer retried.
-    for (const name of [...this.failed.keys()]) if (!sourceOf.has(name)) this.forgetFailure(name);
+    for (const name of this.failed.names()) if (!sourceOf.has(name)) this.failed.forget(name);
     this.syncGroups = this.makeSyncGroups(syncGroups);
     for (const step of steps) {
       if (step.kind === 'remove') continue;
@@ -307,9 +284,9 @@ export class InstanceSet {
     try {
       await this.create(spec, source);
     } catch (error) {
-      return this.fail(spec, source, error);
+      return this.failed.record(spec, source, error);
     }
-    this.forgetFailure(spec.name);
+    this.failed.forget(spec.name);
     return { name: spec.name, source, outcome, ...(fields === undefined ? {} : { fields }) };
   }
 
@@ -322,7 +299,7 @@ export class InstanceSet {
         announcers = await this.resources.acquireAnnouncers(spec);
       } catch (error) {
         // The running instance stays as it was.
-        return { ...this.failureResult(spec, source, error), reason: `not changed: ${messageOf(error)}` };
+        return { ...failureResult(spec, source, error), reason: `not changed: ${messageOf(error)}` };
       }
       this.resources.releaseAnnouncers(entry.announceSpec);
       entry.announceSpec = spec;
@@ -471,54 +448,6 @@ export class InstanceSet {
     this.resources.releaseVips(entry.spec.interface);
   }
 
-  private failureResult(spec: ResolvedInstance, source: string, error: unknown): InstanceApplyResult {
-    return { name: spec.name, source, outcome: 'failed', code: codeOf(error), reason: messageOf(error) };
-  }
-
-  /** Records a failure: logged and counted when new (or its reason changed), watched for a retry. */
-  private fail(spec: ResolvedInstance, source: string, error: unknown): InstanceApplyResult {
-    const result = this.failureResult(spec, source, error);
-    const reason = result.reason ?? '';
-    const code = result.code ?? 'EUNKNOWN';
-    const before = this.failed.get(spec.name);
-    if (before !== undefined && before.reason === reason && before.spec.interface === spec.interface) {
-      before.spec = spec;
-      before.source = source;
-      return result;
-    }
-    before?.unsubscribe?.();
-    const count = (before?.count ?? this.failureCounts.get(spec.name) ?? 0) + 1;
-    const failed: Failed = { spec, source, code, reason, count, unsubscribe: undefined };
-    this.failed.set(spec.name, failed);
-    this.log().error(`instance ${spec.name} could not start: ${reason}; the others run on, it is retried when ${spec.interface} changes`, {
-      instance: spec.name,
-      iface: spec.interface,
-      vrid: spec.vrid,
-      family: `IPv${spec.family}`,
-      code,
-      source,
-    });
-    // Retried when its interface appears, comes up or gets a new index.
-    this.links.subscribe(spec.interface, () => {
-      if (failed.unsubscribe !== undefined) this.retryFailed();
-    }).then(
-      (unsubscribe) => {
-        if (this.failed.get(spec.name) === failed) failed.unsubscribe = unsubscribe;
-        else unsubscribe();
-      },
-      (watchError: unknown) => this.log().warn(`cannot watch ${spec.interface} for ${spec.name}: ${messageOf(watchError)}`, { instance: spec.name }),
-    );
-    return result;
-  }
-
-  private forgetFailure(name: string): void {
-    const f = this.failed.get(name);
-    if (f === undefined) return;
-    f.unsubscribe?.();
-    this.failureCounts.set(name, f.count);
-    this.failed.delete(name);
-  }
-
   private instanceLog(spec: ResolvedInstance): Logger {
     return this.log().child({ instance: spec.name, iface: spec.interface, vrid: spec.vrid, family: `IPv${spec.family}` });
   }
@@ -539,13 +468,4 @@ export class InstanceSet {
     this.reconcileQueued = false;
     await this.reconcile();
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function codeOf(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return 'EUNKNOWN';
 }

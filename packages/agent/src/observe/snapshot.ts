@@ -1,7 +1,7 @@
 /** What the daemon shows to metrics and health checks, read at scrape time. */
 import type { VrrpState } from '@keepvip/vrrp';
 import type { InstanceCounters } from '../instance/counters.js';
-import type { InstanceFailure } from '../instances/instance-set.js';
+import type { InstanceFailure } from '../instances/failures.js';
 
 export interface InstanceSnapshot {
   readonly name: string;
