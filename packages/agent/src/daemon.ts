@@ -17,6 +17,7 @@ import { InstanceSet } from './instances/instance-set.js';
 import type { ApplyReport, TransitionEvent } from './instances/report.js';
 import { createLogger, reconfigureLogger, type LogFormat, type Logger } from './logging.js';
 import type { ObservabilityServer } from './observe/http-server.js';
+import type { ControllerMetricsSource } from './observe/metrics.js';
 import type { DaemonSnapshot } from './observe/snapshot.js';
 import { monotonicClock, type Clock, type DataPlane } from './ports.js';
 
@@ -58,6 +59,8 @@ export interface DaemonOptions {
   readonly logger?: Logger;
   /** Log settings from the command line: they win over the file's, at start and on reload. */
   readonly logFlags?: { readonly format?: LogFormat | undefined; readonly level?: string | undefined };
+  /** The Kubernetes controller's counters, exported on the metrics listener when it runs. */
+  readonly controllerMetrics?: ControllerMetricsSource;
 }
 
 type Global = ResolvedConfig['global'];
@@ -252,7 +255,7 @@ export class Daemon {
     // when metrics are asked for; most nodes never pay for them.
     const [{ createMetricsRegistry }, { ObservabilityServer }] = await Promise.all([import('./observe/metrics.js'), import('./observe/http-server.js')]);
     const snapshot = this.snapshot();
-    const server = new ObservabilityServer(snapshot, createMetricsRegistry(snapshot));
+    const server = new ObservabilityServer(snapshot, createMetricsRegistry(snapshot, this.options.controllerMetrics));
     const bound = await server.start(listen);
     this.observability = server;
     this.log.info(`metrics and health on http://${listen} (/metrics, /healthz)`, bound);

@@ -21,6 +21,8 @@ export class FaultProxy {
   private readonly ca: Buffer;
   /** Watch requests seen, by path. */
   readonly watches = new Map<string, number>();
+  /** Every request seen, in order: `METHOD path` (with `?watch` for watches). */
+  readonly requests: string[] = [];
 
   constructor(admin: KubeConfig) {
     const cluster = admin.getCurrentCluster();
@@ -73,6 +75,7 @@ export class FaultProxy {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.upstream);
+    this.requests.push(`${req.method ?? ''} ${url.pathname}${url.searchParams.get('watch') === 'true' ? '?watch' : ''}`);
     if (url.searchParams.get('watch') === 'true') {
       this.watches.set(url.pathname, (this.watches.get(url.pathname) ?? 0) + 1);
       if (this.expiring.delete(url.pathname)) {

@@ -43,6 +43,7 @@ describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
   const applied: string[][] = [];
   const namespace = uniqueName('kv-loop');
   const vips = uniqueName('vips');
+  const leaseName = uniqueName('allocator');
 
   beforeAll(async () => {
     admin = adminConfig();
@@ -55,7 +56,7 @@ describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
       kubeConfig: sa,
       nodeName: 'node-a',
       vipConfigMap: { namespace: SYSTEM, name: vips },
-      lease: { namespace: SYSTEM, name: uniqueName('allocator'), leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 250 },
+      lease: { namespace: SYSTEM, name: leaseName, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 250 },
       logger,
       backoff: { initialMs: 50, maxMs: 400 },
       random: () => 0.5,
@@ -119,6 +120,19 @@ describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
     // The Service leaves (its IP annotation removed): keepvip's ingress goes.
     await core.patchNamespacedService({ name: 'web', namespace, body: { metadata: { annotations: { 'keepvip.io/loadBalancerIPs': null } } } }, mergePatch);
     await waitFor(async () => ((await core.readNamespacedServiceStatus({ name: 'web', namespace })).status?.loadBalancer?.ingress === undefined ? true : undefined));
+  });
+
+  it('in steady state the only writes are the Lease renewals, and nothing lists', async () => {
+    await eventually('the allocator', () => (cluster.leadership.isLeader ? true : undefined));
+    await loop.settled();
+    const from = proxy.requests.length;
+    await new Promise((r) => setTimeout(r, 2_000));
+    const seen = proxy.requests.slice(from);
+    const lease = `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM}/leases/${leaseName}`;
+    // One get and one update per retry period (250 ms here, 2 s by default); watches that the
+    // server or the client-side timeout ended are reopened from where they were, not relisted.
+    expect(seen.filter((r) => !r.endsWith('?watch') && r !== `GET ${lease}` && r !== `PUT ${lease}`)).toEqual([]);
+    expect(seen.filter((r) => r === `PUT ${lease}`).length).toBeGreaterThanOrEqual(4);
   });
 
   it('while the API server is away nothing is applied; a change made meanwhile is applied when it returns', async () => {

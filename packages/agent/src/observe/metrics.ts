@@ -7,8 +7,26 @@ import type { DaemonSnapshot } from './snapshot.js';
 
 const STATES = ['Initialize', 'Backup', 'Master', 'Fault'] as const;
 
-export function createMetricsRegistry(daemon: DaemonSnapshot): client.Registry {
+/**
+ * The Kubernetes controller's counters, read at scrape time. The same shape as
+ * @keepvip/controller's ControllerCounters, which the agent does not depend on.
+ */
+export interface ControllerMetricsSource {
+  readonly reconciles: number;
+  readonly reconcileErrors: number;
+  readonly applies: number;
+  readonly planSecondsSum: number;
+  readonly rejectedEntries: number;
+  /** By `resource:verb`. */
+  readonly apiErrors: ReadonlyMap<string, number>;
+  /** By resource. */
+  readonly watchEvents: ReadonlyMap<string, number>;
+  readonly relists: ReadonlyMap<string, number>;
+}
+
+export function createMetricsRegistry(daemon: DaemonSnapshot, controller?: ControllerMetricsSource): client.Registry {
   const registry = new client.Registry();
+  if (controller !== undefined) registerControllerMetrics(registry, controller);
   client.collectDefaultMetrics({ register: registry, prefix: 'keepvip_' });
   const labels = ['instance', 'interface', 'vrid'] as const;
   const base = (i: { name: string; interface: string; vrid: number }) => ({ instance: i.name, interface: i.interface, vrid: String(i.vrid) });
@@ -120,4 +138,44 @@ export function createMetricsRegistry(daemon: DaemonSnapshot): client.Registry {
     },
   });
   return registry;
+}
+
+/** keepvip_controller_*: reconciles, time spent planning, rejected entries, API errors, watch traffic. */
+export function registerControllerMetrics(registry: client.Registry, c: ControllerMetricsSource): void {
+  const scalar = (name: string, help: string, read: () => number, kind: 'counter' | 'gauge' = 'counter') => {
+    const Metric = kind === 'counter' ? client.Counter : client.Gauge;
+    new Metric({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (this instanceof client.Counter) this.inc(read());
+        else this.set(read());
+      },
+    });
+  };
+  scalar('keepvip_controller_reconciles_total', 'Plans made from a synced snapshot of the cluster', () => c.reconciles);
+  scalar('keepvip_controller_reconcile_errors_total', 'Reconciles whose plan or apply failed', () => c.reconcileErrors);
+  scalar('keepvip_controller_applies_total', 'Plans applied (they differed from the last one applied)', () => c.applies);
+  scalar('keepvip_controller_plan_seconds_total', 'Time spent planning; divided by reconciles, the mean plan duration', () => c.planSecondsSum);
+  scalar('keepvip_controller_rejected_entries', 'Entries the last plan rejected (each has an Event)', () => c.rejectedEntries, 'gauge');
+  const byLabel = (name: string, help: string, labelNames: readonly string[], read: () => ReadonlyMap<string, number>, split: (key: string) => Record<string, string>) =>
+    new client.Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [key, n] of read()) this.inc(split(key), n);
+      },
+    });
+  const resourceVerb = (key: string) => {
+    const colon = key.lastIndexOf(':');
+    return { resource: key.slice(0, colon), verb: key.slice(colon + 1) };
+  };
+  byLabel('keepvip_controller_api_errors_total', 'Failed requests to the Kubernetes API server', ['resource', 'verb'], () => c.apiErrors, resourceVerb);
+  byLabel('keepvip_controller_watch_events_total', 'Watch events received from the API server', ['resource'], () => c.watchEvents, (resource) => ({ resource }));
+  byLabel('keepvip_controller_relists_total', 'Full lists after the first (410 Gone, or a watch restarted after an error)', ['resource'], () => c.relists, (resource) => ({ resource }));
 }
