@@ -18,3 +18,4 @@ export {
 export { LeaderElector, systemElectionClock, type ElectionClock, type LeaderElectorOptions, type LeaseRecord, type LeaseSpec, type LeaseStore } from './leader-election.js';
 export { DEFAULT_LEASE, KubeCluster, httpStatus, loadKubeConfig, type KubeClusterOptions, type KubeConfig, type LeaseOptions, type NamespacedName } from './kube-adapter.js';
 export { ReconcileLoop, canonical, type Apply, type Plan, type Planner, type ReconcileLoopOptions, type RejectedEntry, type ServiceIngress } from './reconcile-loop.js';
+export * from './plan/index.js';
