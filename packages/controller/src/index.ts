@@ -19,3 +19,4 @@ export { LeaderElector, systemElectionClock, type ElectionClock, type LeaderElec
 export { DEFAULT_LEASE, KubeCluster, httpStatus, loadKubeConfig, type KubeClusterOptions, type KubeConfig, type LeaseOptions, type NamespacedName } from './kube-adapter.js';
 export { ReconcileLoop, canonical, type Apply, type Plan, type Planner, type ReconcileLoopOptions, type RejectedEntry, type ServiceIngress } from './reconcile-loop.js';
 export * from './plan/index.js';
+export * from './keepvip-planner.js';

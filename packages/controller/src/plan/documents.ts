@@ -6,7 +6,7 @@
 import { parseAllDocuments } from 'yaml';
 import type { ClusterState, ConfigMap, EndpointSlice, Node, Service } from './cluster.js';
 
-export const DEFAULT_VIP_CONFIGMAP = { namespace: 'keepvip-system', name: 'keepvip-vips' } as const;
+const DEFAULT_VIP_CONFIGMAP = { namespace: 'keepvip-system', name: 'keepvip-vips' } as const;
 
 export interface ClusterFile {
   readonly name: string;

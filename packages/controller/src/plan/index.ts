@@ -20,4 +20,4 @@ export { allocateVrids, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
 export { planCluster, DEFAULT_MAX_PRIORITY, MAX_VIPS_PER_INSTANCE, type ClusterPlan, type ClusterPlanOptions, type PlannedGroup, type RankedNode } from './planner.js';
 export { plan, planNode, type NodePlan, type NodePlanOptions, type PlannedInstance } from './node-plan.js';
 export { resolveInstances, toAgentInstance, type InstanceTemplate, type ResolveResult } from './resolve.js';
-export { readClusterDocuments, DEFAULT_VIP_CONFIGMAP, type ClusterFile, type DocumentsResult } from './documents.js';
+export { readClusterDocuments, type ClusterFile, type DocumentsResult } from './documents.js';

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { keepvipPlanner, type ClusterSnapshot } from '../../src/index.js';
+
+// The adapter's own object shapes (ClusterSnapshot), as the informers deliver them.
+const snapshot: ClusterSnapshot = {
+  configMap: { metadata: { namespace: 'keepvip-system', name: 'keepvip-vips' }, data: { '10.0.0.1': 'web/gateway', '10.0.0.2': 'web/gateway:DR', _pools: 'default: [10.0.0.200-10.0.0.201]' } },
+  services: [
+    { metadata: { namespace: 'web', name: 'gateway' }, spec: { type: 'ClusterIP' }, status: { loadBalancer: {} } },
+    { metadata: { namespace: 'web', name: 'lb' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp' }, status: { loadBalancer: {} } },
+    { metadata: { namespace: 'web', name: 'taken' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', loadBalancerIP: '10.0.0.1' }, status: { loadBalancer: {} } },
+  ],
+  endpointSlices: [],
+  nodes: ['a', 'b'].map((n, i) => ({ metadata: { name: n }, spec: {}, status: { addresses: [{ type: 'InternalIP', address: `192.168.0.${i + 1}` }], conditions: [{ type: 'Ready', status: 'True' }] } })),
+};
+
+describe('keepvipPlanner', () => {
+  it('plans a snapshot into resolved instances, rejected entries with their Event reason, and Service ingress', () => {
+    const plan = keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '100ms' } })(snapshot);
+    expect(plan.instances.flatMap((i) => i.vips.map((v) => v.cidr)).sort()).toEqual(['10.0.0.1/32', '10.0.0.200/32']);
+    expect(plan.instances.every((i) => i.advertInterval === 100 && i.interface === 'eth0')).toBe(true);
+    expect(plan.rejected).toEqual([
+      { key: '10.0.0.2', reason: expect.stringMatching(/DR/), eventReason: 'UnsupportedMode' },
+      { key: 'web/taken', reason: '10.0.0.1 is a VIP of the ConfigMap for Service web/gateway', eventReason: 'VipConflict', service: 'web/taken' },
+    ]);
+    expect(plan.loadBalancers).toEqual([{ namespace: 'web', name: 'lb', ips: ['10.0.0.200'] }]);
+  });
+
+  it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {
+    expect(() => keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '15ms' } })(snapshot)).toThrow(/advertInterval/);
+  });
+});
