@@ -5,17 +5,12 @@
  */
 import { formatIssue, type ResolvedInstance } from '@keepvip/agent';
 import type { ClusterSnapshot } from './cluster.js';
-import { planCluster, planNode, resolveInstances, type ClusterPlanOptions, type InstanceTemplate, type NodePlanOptions, type Rejection } from './plan/index.js';
-import type { Plan, Planner, RejectedEntry } from './reconcile-loop.js';
+import { planCluster, planNode, resolveInstances, type ClusterPlanOptions, type InstanceTemplate, type NodePlanOptions } from './plan/index.js';
+import type { Plan, Planner } from './reconcile-loop.js';
 
 export interface KeepvipPlannerOptions extends ClusterPlanOptions, NodePlanOptions {
   /** Agent instance fields set on every planned instance (for example `{ advertInterval: '100ms' }`). */
   readonly template?: InstanceTemplate;
-}
-
-export function toRejectedEntry(rejection: Rejection): RejectedEntry {
-  const { key, reason, code, object } = rejection;
-  return { key, reason, eventReason: code, ...(object.kind === 'Service' ? { service: `${object.namespace}/${object.name}` } : {}) };
 }
 
 export function keepvipPlanner(options: KeepvipPlannerOptions): Planner<ResolvedInstance> {
@@ -27,8 +22,8 @@ export function keepvipPlanner(options: KeepvipPlannerOptions): Planner<Resolved
     if (!resolved.ok) throw new Error(`planned instances do not validate: ${resolved.errors.map(formatIssue).join('; ')}`);
     return {
       instances: resolved.instances,
-      rejected: mine.rejected.map(toRejectedEntry),
-      loadBalancers: cluster.allocations.map((a) => ({ namespace: a.service.metadata.namespace ?? 'default', name: a.service.metadata.name, ips: a.ips })),
+      rejected: mine.rejected,
+      loadBalancers: cluster.allocations.map(({ key, ips }) => ({ key, ips })),
     };
   };
 }

@@ -19,10 +19,10 @@ describe('keepvipPlanner', () => {
     expect(plan.instances.flatMap((i) => i.vips.map((v) => v.cidr)).sort()).toEqual(['10.0.0.1/32', '10.0.0.200/32']);
     expect(plan.instances.every((i) => i.advertInterval === 100 && i.interface === 'eth0')).toBe(true);
     expect(plan.rejected).toEqual([
-      { key: '10.0.0.2', reason: expect.stringMatching(/DR/), eventReason: 'UnsupportedMode' },
-      { key: 'web/taken', reason: '10.0.0.1 is a VIP of the ConfigMap for Service web/gateway', eventReason: 'VipConflict', service: 'web/taken' },
+      { key: '10.0.0.2', reason: expect.stringMatching(/DR/), code: 'UnsupportedMode', object: { kind: 'ConfigMap', namespace: 'keepvip-system', name: 'keepvip-vips' } },
+      { key: 'web/taken', reason: '10.0.0.1 is a VIP of the ConfigMap for Service web/gateway', code: 'VipConflict', object: { kind: 'Service', namespace: 'web', name: 'taken' } },
     ]);
-    expect(plan.loadBalancers).toEqual([{ namespace: 'web', name: 'lb', ips: ['10.0.0.200'] }]);
+    expect(plan.loadBalancers).toEqual([{ key: 'web/lb', ips: ['10.0.0.200'] }]);
   });
 
   it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {
