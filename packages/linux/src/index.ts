@@ -47,6 +47,18 @@ export { internetChecksum } from './frames/checksum.js';
 
 export { LinkWatcher, type LinkState, type LinkWatcherEvents, type LinkWatcherOptions } from './link/link-watcher.js';
 
-export { AcceptFilter, NftError, type AcceptFilterOptions } from './nft/accept-filter.js';
+export { AcceptFilter, type AcceptFilterOptions } from './nft/accept-filter.js';
+export { NftError } from './nft/nft.js';
 
 export { releaseFreeMemory } from './memory/release.js';
+
+export { NatBindings, parseTableListing, type NatBindingsOptions } from './nft/nat-bindings.js';
+export {
+  validateBindings,
+  MAX_AFFINITY_TIMEOUT_SECONDS,
+  type NatBinding,
+  type NatEndpoint,
+  type NatProtocol,
+  type ValidBinding,
+} from './nft/nat-binding.js';
+export { renderNatScript, desiredContents, DEFAULT_NAT_TABLE, AFFINITY_SET_SIZE, type NatTableContents } from './nft/nat-render.js';

@@ -4,34 +4,14 @@
  * (`inet keepvip`) holds two sets of blocked addresses; instances add and remove theirs.
  * ARP and neighbour discovery are not IP, so the VIPs stay resolvable.
  */
-import { spawn } from 'node:child_process';
-import { LinuxNetError } from '../errors.js';
 import { familyOf } from '../ip.js';
+import { runNftScript } from './nft.js';
 
 export interface AcceptFilterOptions {
   /** nftables table name (family inet); default "keepvip". */
   readonly table?: string;
   /** The nft binary; default "nft" on PATH. */
   readonly nft?: string;
-}
-
-export class NftError extends LinuxNetError {
-  constructor(message: string) {
-    super('ENFT', message);
-    this.name = 'NftError';
-  }
-}
-
-function runNft(nft: string, script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nft, ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', (error) => reject(new NftError(`cannot run ${nft}: ${error.message}`)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new NftError(`nft failed (${code}): ${stderr.trim()}`))));
-    child.stdin.end(script);
-  });
 }
 
 export class AcceptFilter {
@@ -92,8 +72,8 @@ table inet ${t} {
   #run(script: string): Promise<void> {
     if (script === '') return Promise.resolve();
     const run = this.#queue.then(
-      () => runNft(this.#nft, script),
-      () => runNft(this.#nft, script),
+      () => runNftScript(this.#nft, script),
+      () => runNftScript(this.#nft, script),
     );
     this.#queue = run.catch(() => undefined);
     return run;
