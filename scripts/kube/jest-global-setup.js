@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTempRoot } from '../jest/temp-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Exit status of scripts/kube/up when the binaries have not been built. */
@@ -26,6 +27,7 @@ function banner(lines) {
 }
 
 export default function globalSetup() {
+  createTempRoot(); // as every package's run does (scripts/jest/global-setup.js)
   const state = stateDir();
   const started = Date.now();
   const up = spawnSync('bash', [join(here, 'up')], {

@@ -4,11 +4,20 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkTempRoot } from '../jest/temp-root.js';
 import { stateDir } from './jest-global-setup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export default function globalTeardown() {
+  try {
+    stopControlPlane();
+  } finally {
+    checkTempRoot(); // as every package's run does (scripts/jest/global-teardown.js)
+  }
+}
+
+function stopControlPlane() {
   const state = stateDir();
   if (!existsSync(state)) return;
   const down = spawnSync('bash', [join(here, 'down')], {

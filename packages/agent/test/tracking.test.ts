@@ -135,7 +135,7 @@ describe('an instance tracking a script', () => {
           vrid: 51,
           priority: 100,
           vips: ['10.0.0.100/24'],
-          track: { scripts: [{ name: 'chk', command: `echo run >> ${runs}; test -e ${flag}`, interval: '20ms', weight: -30 }] },
+          track: { scripts: [{ name: 'chk', command: `echo run >> ${runs}; test -e ${flag}`, interval: '100ms', weight: -30 }] },
         },
       ],
     });

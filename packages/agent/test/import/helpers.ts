@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterEach } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,9 +7,18 @@ import { formatFinding, importKeepalived, type Conversion, type ImportResult } f
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
-/** Writes `files` (relative path -> text) under a fresh directory and returns that directory. */
+/** The trees written by the test that is running. */
+const trees: string[] = [];
+// Registered in every test file that imports these helpers: its trees go after each test,
+// whether it passed or failed.
+afterEach(() => {
+  for (const root of trees.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+/** Writes `files` (relative path -> text) under a fresh directory, removed after the test, and returns it. */
 export function writeTree(files: Readonly<Record<string, string>>): string {
   const root = mkdtempSync(join(tmpdir(), 'keepvip-import-'));
+  trees.push(root);
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
