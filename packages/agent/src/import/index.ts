@@ -5,13 +5,13 @@
 import { convertDirectives, type Conversion } from './convert.js';
 import { FindingLog } from './findings.js';
 import { parseDirectives } from './parse.js';
-import { readKeepalivedSource, type ImportIssue } from './source.js';
+import { DEFAULT_SOURCE_LIMITS, readKeepalivedSource, type ImportIssue, type SourceLimits } from './source.js';
 
 export type ImportResult = ({ readonly ok: true } & Conversion) | { readonly ok: false; readonly errors: readonly ImportIssue[] };
 
-/** Reads `file` and everything it includes, and converts the VRRP part. */
-export function importKeepalived(file: string): ImportResult {
-  const source = readKeepalivedSource(file);
+/** Reads `file` and everything it includes (within `limits`), and converts the VRRP part. */
+export function importKeepalived(file: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): ImportResult {
+  const source = readKeepalivedSource(file, limits);
   if (!source.ok) return source;
   const parsed = parseDirectives(source.lines);
   if (!parsed.ok) return parsed;
@@ -22,7 +22,7 @@ export function importKeepalived(file: string): ImportResult {
 
 export { renderKeepvipYaml, type RenderOptions } from './render.js';
 export { formatFinding, formatLocation, FindingKind, type Finding, type Location } from './findings.js';
-export { formatImportIssue, ImportErrorCode, type ImportIssue } from './source.js';
+export { DEFAULT_SOURCE_LIMITS, formatImportIssue, ImportErrorCode, type ImportIssue, type SourceLimits } from './source.js';
 export type { Conversion, InstanceOrigin } from './convert.js';
 export type { DraftConfig, DraftInstance } from './keepvip-types.js';
 export { finishImport, type ImportOutput } from './finish.js';
