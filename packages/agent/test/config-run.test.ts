@@ -57,7 +57,7 @@ const refused: ReadonlyArray<readonly [string, unknown, string]> = [
   ['auth on VRRPv3', inInstance({ auth: { type: 'password', password: 'x' } }), 'instances[0].auth: VRRPv3 has no authentication (RFC 5798 §9); remove it or use version 2'],
   ['an IPv6 peer for IPv4 VIPs', inInstance({ unicastPeers: ['2001:db8::9'] }), 'instances[0].unicastPeers[0]: "2001:db8::9" is not an IPv4 address like the vips'],
   ['a preempt delay past the timer limit', inInstance({ preemptDelay: '40000m' }), 'instances[0].preemptDelay: "40000m" is too long: at most 2147483647 ms (about 24.8 days)'],
-  ['a track script every 0 s', inInstance({ track: { scripts: [{ command: 'true', interval: '0s' }] } }), 'instances[0].track.scripts[0].interval: 0s is too short: at least 100ms'],
+  ['a track script every 0 s', inInstance({ track: { scripts: [{ command: 'true', interval: '0s' }] } }), 'instances[0].track.scripts[0].interval: 0s is too short: at least 10ms'],
   ['a reconcile every 0 s', { global: { reconcileInterval: 0 }, ...inInstance({}) }, 'global.reconcileInterval: 0s is too short: at least 100ms'],
   ['a metrics port above 65535', { global: { metrics: { listen: '127.0.0.1:99999' } }, ...inInstance({}) }, 'global.metrics.listen: "127.0.0.1:99999" has port 99999, outside 1..65535'],
   ['a metrics host with a space', { global: { metrics: { listen: 'local host:9650' } }, ...inInstance({}) }, 'global.metrics.listen: "local host:9650" has host "local host", which is neither an IP address nor a host name'],

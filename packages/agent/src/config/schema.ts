@@ -166,7 +166,7 @@ const trackInterface = strict({
 const trackScript = strict({
   name: v.optional(nonEmpty()),
   command: v.pipe(text(), v.minLength(1, 'is empty')),
-  interval: v.optional(period(100), '1s'),
+  interval: v.optional(period(10), '1s'),
   timeout: v.optional(duration, '2s'),
   rise: v.optional(integer(1, 1000), 1),
   fall: v.optional(integer(1, 1000), 1),
