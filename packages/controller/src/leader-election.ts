@@ -123,13 +123,18 @@ export class LeaderElector implements Leadership {
       this.setLeader(false, `no renewal for ${this.renewDeadlineMs} ms`);
     }
     if (this.inFlight === undefined) {
-      this.inFlight = this.tryAcquireOrRenew()
-        .catch((err: unknown) => {
-          this.options.logger.debug('Lease attempt failed', { error: String(err) });
-        })
-        .finally(() => {
-          this.inFlight = undefined;
-        });
+      // A request hung on a dead connection is given up after the renew deadline, so that
+      // the next attempt goes out as soon as the server is back (one that ends later is
+      // harmless: an update over a stale resourceVersion fails with 409).
+      let giveUp: { cancel(): void } | undefined;
+      const attempt = this.tryAcquireOrRenew().catch((err: unknown) => {
+        this.options.logger.debug('Lease attempt failed', { error: String(err) });
+      });
+      const abandoned = new Promise<void>((resolve) => (giveUp = this.clock.setTimeout(resolve, this.renewDeadlineMs)));
+      this.inFlight = Promise.race([attempt, abandoned]).finally(() => {
+        giveUp?.cancel();
+        this.inFlight = undefined;
+      });
     }
     this.timer = this.clock.setTimeout(() => this.tick(), this.retryPeriodMs);
   }

@@ -219,6 +219,35 @@ describeKube('KubeCluster (real kube-apiserver, keepvip ServiceAccount)', () => 
     expect(taken.spec).toMatchObject({ holderIdentity: 'node-b', leaseTransitions: 1 });
   });
 
+  it('a leader cut off from the API server steps down before another node takes its Lease over', async () => {
+    const proxy = new FaultProxy(admin);
+    await proxy.start();
+    try {
+      const name = uniqueName('allocator');
+      const lease = { namespace: SYSTEM, name, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 };
+      const a = connect({ nodeName: 'node-a', lease, kubeConfig: await keepvipServiceAccount(admin, proxy.url) });
+      await eventually('node-a leading', () => (a.leadership.isLeader ? true : undefined));
+      const b = connect({ nodeName: 'node-b', lease });
+      const changes: [string, boolean, number][] = [];
+      a.leadership.onChange((l) => changes.push(['node-a', l, Date.now()]));
+      b.leadership.onChange((l) => changes.push(['node-b', l, Date.now()]));
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(b.leadership.isLeader).toBe(false);
+
+      await proxy.cut(); // node-a can no longer renew; it does not know whether anyone else can
+      await eventually('node-b leading', () => (b.leadership.isLeader ? true : undefined), 10_000);
+      const [aDown, bUp] = [changes.find((c) => c[0] === 'node-a' && !c[1]), changes.find((c) => c[0] === 'node-b' && c[1])];
+      expect(aDown).toBeDefined();
+      // Never two allocators: node-a gave up (renew deadline, 2 s) before node-b took over (3 s unchanged).
+      expect(bUp![2]).toBeGreaterThan(aDown![2]);
+      expect(a.leadership.isLeader).toBe(false);
+      const taken = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name, namespace: SYSTEM });
+      expect(taken.spec).toMatchObject({ holderIdentity: 'node-b', leaseTransitions: 1 });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('a ServiceAccount without the ClusterRole never syncs, and says what it could not list', async () => {
     const bare = uniqueName('bare');
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: bare } } });

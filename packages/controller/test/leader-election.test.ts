@@ -175,3 +175,24 @@ describe('LeaderElector (15 s lease, 10 s renew deadline, 2 s retry)', () => {
     expect(() => new LeaderElector({ identity: 'x', store: new MemoryLease(), logger, leaseDurationMs: 5_000, renewDeadlineMs: 5_000 })).toThrow(/renewDeadlineMs must be below leaseDurationMs/);
   });
 });
+
+describe('LeaderElector with a request that never returns', () => {
+  it('gives the hung attempt up after the renew deadline and tries again', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryLease();
+    let hang = true;
+    const hanging: LeaseStore = {
+      get: () => (hang ? new Promise<never>(() => undefined) : store.get()),
+      create: (spec) => store.create(spec),
+      update: (current, spec) => store.update(current, spec),
+    };
+    const a = elector('node-a', hanging, clock);
+    a.start();
+    await clock.advance(4_000);
+    expect(a.isLeader).toBe(false);
+    hang = false; // the connection is back; the first request is still hung
+    await clock.advance(10_000 + 2_000);
+    expect(a.isLeader).toBe(true);
+    await a.stop();
+  });
+});
