@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { advertFor, emitAdvert, parseAdvert } from '@keepvip/vrrp';
 import { createLogger, InstanceRunner, validateConfig, type ResolvedInstance } from '../src/index.js';
+import { captureLogger } from './fake-data-plane.js';
 
 function spec(priority: number, more: Record<string, unknown> = {}): ResolvedInstance {
   const r = validateConfig({ instances: [{ name: 'vi_1', interface: 'eth0', vrid: 51, priority, vips: ['10.0.0.100/24'], ...more }] });
@@ -9,7 +10,7 @@ function spec(priority: number, more: Record<string, unknown> = {}): ResolvedIns
   return r.config.instances[0] as ResolvedInstance;
 }
 
-function harness(priority: number, nowMs = 0, clock = { nowMs }) {
+function harness(priority: number, nowMs = 0, clock = { nowMs }, log = createLogger({ format: 'json', level: 'error' })) {
   clock.nowMs = nowMs;
   const events: string[] = [];
   const timers: number[] = [];
@@ -33,15 +34,16 @@ function harness(priority: number, nowMs = 0, clock = { nowMs }) {
     announcer: { announce: () => void events.push('announce'), cancel: () => void events.push('cancel') },
     reannouncer: { announce: () => void events.push('reannounce'), cancel: () => undefined },
     clock: { now: () => clock.nowMs, timer: () => ({ arm: (atMs) => void timers.push(atMs), cancel: () => undefined }) },
-    log: createLogger({ format: 'json', level: 'error' }),
+    log,
   });
   return { runner, events, timers, clock, finishAdd: () => finishAdd() };
 }
 
-/** A forged lower-priority advert for the harness's instance, as the socket hands it over. */
-function lowerPriorityAdvert(runner: InstanceRunner) {
+/** An advert for the harness's instance from another router, as the socket hands it over. */
+function advertFrom(runner: InstanceRunner, priority: number, vips = runner.instance.config.vips) {
   const src = '10.0.0.66';
-  const payload = emitAdvert(advertFor(runner.instance.config, 50, runner.instance.config.advertIntervalCs), { family: 4, src, dst: '224.0.0.18' });
+  const config = { ...runner.instance.config, vips };
+  const payload = emitAdvert(advertFor(config, priority, config.advertIntervalCs), { family: 4, src, dst: '224.0.0.18' });
   return { src, dst: '224.0.0.18', payload };
 }
 
@@ -118,7 +120,7 @@ describe('InstanceRunner', () => {
     h.finishAdd();
     await h.runner.settled();
     h.events.length = 0;
-    const forged = lowerPriorityAdvert(h.runner);
+    const forged = advertFrom(h.runner, 50);
     for (let i = 0; i < 1000; i++) h.runner.receive(forged);
     h.clock.nowMs += 1000; // one interval later: one more answer, and the burst may go again
     for (let i = 0; i < 1000; i++) h.runner.receive(forged);
@@ -127,5 +129,25 @@ describe('InstanceRunner', () => {
     expect(h.runner.counters.advertsReceived).toBe(2000);
     expect(h.runner.counters.reassertsSuppressed).toEqual({ advert: 1998, announcement: 0 });
     expect(h.runner.state).toBe('Master');
+  });
+
+  it('an advert listing other VIPs is taken, counted, and logged at most once per 10 s with the instance, VRID and state', () => {
+    const { logger, lines } = captureLogger();
+    const h = harness(100, 0, undefined, logger.child({ instance: 'vi_1', vrid: 51 }));
+    h.runner.start();
+    const other = advertFrom(h.runner, 150, ['10.0.0.200/24']);
+    for (const t of [1000, 2000, 11_000, 12_000]) {
+      h.clock.nowMs = t;
+      h.runner.receive(other);
+    }
+    expect(h.runner.state).toBe('Backup');
+    expect(h.runner.instance.masterAddress).toBe('10.0.0.66');
+    expect(h.runner.counters.advertsMismatched).toEqual(new Map([['address_list_mismatch', 4]]));
+    expect(h.runner.counters.advertsDropped.size).toBe(0);
+    const logged = lines.filter((l) => l['reason'] === 'address_list_mismatch');
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({ level: 'warn', instance: 'vi_1', vrid: 51, state: 'Backup', src: '10.0.0.66', addresses: ['10.0.0.200'], suppressed: 0 });
+    expect(String(logged[0]?.['message'])).toContain('lists 10.0.0.200, but this instance has 10.0.0.100/24');
+    expect(logged[1]).toMatchObject({ suppressed: 1 });
   });
 });

@@ -21,7 +21,7 @@ import {
 import type { ResolvedInstance } from '../config/validate.js';
 import { RateLimitedLog, type Logger } from '../logging.js';
 import type { AcceptFilterPort, AdvertSender, AnnouncerPort, AnnouncePolicy, Clock, Timer, VipPort } from '../ports.js';
-import { countDrop, newCounters, type InstanceCounters } from './counters.js';
+import { countBy, countDrop, newCounters, type InstanceCounters } from './counters.js';
 
 export const VRRP_GROUP = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
 
@@ -303,6 +303,20 @@ export class InstanceRunner {
       case 'AdvertDropped':
         this.dropped(action.reason, '');
         return;
+      case 'AdvertMismatch': {
+        countBy(this.counters.advertsMismatched, action.reason);
+        const suppressed = this.packetLog.shouldLog(`mismatch:${action.reason}`, this.deps.clock.now());
+        if (suppressed !== undefined) {
+          const ours = this.machine.config.vips.join(', ');
+          this.log('warn', `advert from ${action.src} lists ${action.addresses.join(', ')}, but this instance has ${ours} (${action.reason}: a misconfiguration; the advert is still processed)`, {
+            src: action.src,
+            reason: action.reason,
+            addresses: action.addresses,
+            suppressed,
+          });
+        }
+        return;
+      }
       case 'ReassertSuppressed': {
         this.counters.reassertsSuppressed[action.part]++;
         const suppressed = this.packetLog.shouldLog(`reassert:${action.part}`, this.deps.clock.now());

@@ -79,6 +79,9 @@ export function createMetricsRegistry(daemon: DaemonSnapshot, controller?: Contr
   mirrored('keepvip_adverts_dropped_total', 'Advertisements dropped, by reason (decode errors and configuration checks)', ['reason'], (set) => {
     for (const i of daemon.instances()) for (const [reason, n] of i.counters.advertsDropped) set({ ...base(i), reason }, n);
   });
+  mirrored('keepvip_adverts_mismatched_total', 'Adverts processed although they show a misconfiguration (RFC 5798 §7.1), by reason', ['reason'], (set) => {
+    for (const i of daemon.instances()) for (const [reason, n] of i.counters.advertsMismatched) set({ ...base(i), reason }, n);
+  });
   mirrored('keepvip_reasserts_suppressed_total', 'Lower-priority adverts whose reassert advert or ARP/NA burst the rate limit held back, by part', ['part'], (set) => {
     for (const i of daemon.instances()) for (const [part, n] of Object.entries(i.counters.reassertsSuppressed)) set({ ...base(i), part }, n);
   });

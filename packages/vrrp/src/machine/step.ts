@@ -9,6 +9,7 @@ import { acceptsTraffic, advertChanged, configChange } from './reconfigure.js';
 import { masterDownIntervalMs, skewTimeMs } from './timers.js';
 import {
   AdvertDropReason,
+  AdvertMismatchReason,
   TransitionCause,
   VrrpState,
   type InstanceConfig,
@@ -202,6 +203,28 @@ function checkAdvert(config: InstanceConfig, advert: Advert): AdvertDropReason |
   return null;
 }
 
+/** Whether `vip` ("10.0.0.1/24" or "10.0.0.1") is the address `address`; both canonical text. */
+function isAddressOf(vip: string, address: string): boolean {
+  return vip.startsWith(address) && (vip.length === address.length || vip.charCodeAt(address.length) === 0x2f /* '/' */);
+}
+
+/** The same addresses in any order: our VIPs (with prefix lengths) against an advert's. */
+function sameAddresses(vips: readonly string[], addresses: readonly string[]): boolean {
+  if (vips.length !== addresses.length) return false;
+  // Loops, not closures: this runs for every advert a Backup hears.
+  for (const address of addresses) {
+    let found = false;
+    for (const vip of vips) if (isAddressOf(vip, address)) found = true;
+    if (!found) return false;
+  }
+  for (const vip of vips) {
+    let found = false;
+    for (const address of addresses) if (isAddressOf(vip, address)) found = true;
+    if (!found) return false;
+  }
+  return true;
+}
+
 function backupReceives(s: Stepper, advert: Advert, src: string): void {
   if (advert.priority === 0) {
     // RFC 5798 §6.4.2: the Master is stopping; take over after Skew_Time only.
@@ -360,8 +383,16 @@ export function step(instance: VrrpInstance, event: VrrpEvent, nowMs: number): S
         break;
       }
       const reason = checkAdvert(instance.config, event.advert);
-      if (reason !== null) s.dropped(reason);
-      else if (state === VrrpState.Backup) backupReceives(s, event.advert, event.src);
+      if (reason !== null) {
+        s.dropped(reason);
+        break;
+      }
+      // RFC 5798 §7.1: a list that differs from ours is logged and may be reported, and the
+      // advert is still processed (a peer with other VIPs is misconfigured, not hostile).
+      if (!sameAddresses(instance.config.vips, event.advert.addresses)) {
+        s.actions.push({ kind: 'AdvertMismatch', reason: AdvertMismatchReason.addressListMismatch, src: event.src, addresses: event.advert.addresses });
+      }
+      if (state === VrrpState.Backup) backupReceives(s, event.advert, event.src);
       else masterReceives(s, event.advert, event.src);
       break;
     }

@@ -76,6 +76,16 @@ export const AdvertDropReason = {
 } as const;
 export type AdvertDropReason = (typeof AdvertDropReason)[keyof typeof AdvertDropReason];
 
+/**
+ * RFC 5798 §7.1 / RFC 3768 §7.1 checks whose failure is a misconfiguration to log and count,
+ * not a reason to drop the advert (metric labels).
+ */
+export const AdvertMismatchReason = {
+  /** "Count IPvX Addrs" and the addresses differ from the VIPs configured for the VRID. */
+  addressListMismatch: 'address_list_mismatch',
+} as const;
+export type AdvertMismatchReason = (typeof AdvertMismatchReason)[keyof typeof AdvertMismatchReason];
+
 export type VrrpEvent =
   | { readonly kind: 'Startup' }
   | { readonly kind: 'Shutdown' }
@@ -110,6 +120,8 @@ export type VrrpAction =
   | { readonly kind: 'CancelTimer'; readonly timer: TimerName }
   | { readonly kind: 'StateChanged'; readonly from: VrrpState; readonly to: VrrpState; readonly cause: TransitionCause }
   | { readonly kind: 'AdvertDropped'; readonly reason: AdvertDropReason }
+  /** An advert acted on although it shows a misconfiguration (the sender's addresses in `addresses`). */
+  | { readonly kind: 'AdvertMismatch'; readonly reason: AdvertMismatchReason; readonly src: string; readonly addresses: readonly string[] }
   /**
    * A lower-priority advert that would have been answered (reassertOnLowerPriority) within the
    * rate limit: `advert` when nothing was sent, `announcement` when the advert left but the

@@ -275,6 +275,7 @@ export class Simulation {
       case 'AcceptModeChanged':
       case 'AdvertDropped':
       case 'ReassertSuppressed':
+      case 'AdvertMismatch':
         // The addresses are modelled by the Master state itself; counting is the agent's.
         return;
     }
