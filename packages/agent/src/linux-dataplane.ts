@@ -39,7 +39,11 @@ export function createLinuxDataPlane(): DataPlane {
       return {
         sourceAddress: socket.source,
         send: (payload, dst) => socket.send(payload, dst),
-        dropped: () => socket.counters().dropped,
+        dropped: () => {
+          const c = socket.counters();
+          // Lost before we could read them: the kernel's count for the socket, as a reason of its own.
+          return { ...c.dropped, receive_buffer_overflow: c.receiveOverflows };
+        },
         close: () => socket.close(),
       };
     },

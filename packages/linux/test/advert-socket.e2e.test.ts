@@ -196,10 +196,13 @@ describe('AdvertSocket end to end', () => {
       'recv6Into short meta': typeError,
       'raw6Send on an IPv4 handle': typeError,
       'raw4Send to 16 bytes': typeError,
+      'socketDrops fresh': 0,
+      'socketDrops not a handle': typeError,
       'close twice': null,
       'raw4Send closed': 'EBADF',
       'recv4Into closed': 'EBADF',
       'raw6Send closed': 'EBADF',
+      'socketDrops closed': 'EBADF',
       'AdvertSocket send to IPv6': { ok: false, code: 'EAFNOSUPPORT' },
       'AdvertSocket send closed': { ok: false, code: 'EBADF' },
     });

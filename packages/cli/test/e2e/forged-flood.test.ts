@@ -5,10 +5,11 @@
  * counted; and a real split brain still heals by that answer.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { forgeAdverts } from '../../../../scripts/lab/attacker.ts';
 import { keepvipConfig, startKeepvip, type VrrpGroup } from '../../../../scripts/lab/daemons.ts';
 import { Wire } from '../../../../scripts/lab/wire.ts';
-import { Lab, LiveSet, oneHolder, sleep, stateOf, waitFor } from './helpers.js';
+import { Lab, LiveSet, oneHolder, sleep, stateOf, waitFor, type LabNode, type RunningDaemon } from './helpers.js';
 
 const VIP = '10.99.0.100';
 const INTERVAL_MS = 1000;
@@ -34,16 +35,26 @@ function metric(text: string, pattern: RegExp): number {
   return Number(m[1]);
 }
 
+/** A keepvip Master at priority 150 serving metrics, with the takeover's announcements over. */
+async function meteredMaster(l: Lab, node: LabNode): Promise<RunningDaemon> {
+  const config = keepvipConfig(l, node, { priority: 150, group, extra: '    announce: { delay: 0s }' }).replace('global:\n', `global:\n  metrics: { listen: "${METRICS}" }\n`);
+  const daemon = startKeepvip(l, node, { configText: config });
+  await oneHolder(l, VIP, new LiveSet(), 15_000, node.name);
+  return daemon;
+}
+
+/** The kernel's drop count of the namespace's VRRP raw sockets (/proc/net/raw: protocol 112 is port 0x0070). */
+function procNetRawDrops(l: Lab, ns: string): number {
+  const lines = l.exec(ns, ['cat', '/proc/net/raw']).stdout.split('\n').filter((line) => / [0-9A-F]{8}:0070 /.test(line));
+  if (lines.length === 0) throw new Error('no VRRP socket in /proc/net/raw');
+  return lines.reduce((sum, line) => sum + Number(line.trim().split(/\s+/).at(-1)), 0);
+}
+
 describe('forged lower-priority adverts', () => {
   it('a flood of 1,000 gets at most one answer per interval and one ARP burst per second, all counted', async () => {
     lab = Lab.create({ nodes: 2 });
     const [master, attacker] = [lab.node(0), lab.node(1)];
-    const config = keepvipConfig(lab, master, { priority: 150, group, extra: '    announce: { delay: 0s }' }).replace(
-      'global:\n',
-      `global:\n  metrics: { listen: "${METRICS}" }\n`,
-    );
-    startKeepvip(lab, master, { configText: config });
-    await oneHolder(lab, VIP, new LiveSet(), 15_000, 'node1');
+    await meteredMaster(lab, master);
     const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: VIP, filter: `ether src ${master.mac} and (ip proto 112 or arp)` });
     await wire.ready();
     await sleep(1500); // the takeover's announcements are over
@@ -124,5 +135,55 @@ describe('forged lower-priority adverts', () => {
     expect(stateOf(lab, b)).toBe('Backup');
     expect(stateOf(lab, a)).toBe('Master');
     await wire.stop();
+  });
+});
+
+describe('drops and misconfigurations that are counted', () => {
+  const labels = 'instance="vi_1",interface="eth0",vrid="51"';
+
+  it('adverts listing other VIPs are processed, counted by reason and logged with instance, VRID and state', async () => {
+    lab = Lab.create({ nodes: 2 });
+    const [node, other] = [lab.node(0), lab.node(1)];
+    const daemon = await meteredMaster(lab, node);
+    // A higher priority with another VIP: a misconfigured peer, which still wins the election.
+    const sent = await forgeAdverts(lab, other, { vrid: 51, priority: 200, vip: '10.99.0.200', count: 20, rate: 20 });
+    expect(sent).toMatchObject({ sent: 20, errors: 0 });
+    await waitFor('node1 to yield', () => stateOf(lab!, daemon) === 'Backup', 5_000);
+    const text = metricsText(lab, node.ns);
+    expect(metric(text, new RegExp(`keepvip_adverts_mismatched_total\\{${labels},reason="address_list_mismatch"\\} (\\d+)`))).toBe(20);
+    const logged = readFileSync(daemon.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"reason":"address_list_mismatch"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Rate-limited: one line for the 20 adverts of one second.
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 'warn', instance: 'vi_1', vrid: 51, src: other.ipv4, addresses: ['10.99.0.200'] });
+    expect(['Master', 'Backup']).toContain(logged[0]?.['state']);
+  });
+
+  it('adverts the kernel dropped on a full receive buffer are counted as the kernel counts them', async () => {
+    lab = Lab.create({ nodes: 2 });
+    const [node, attacker] = [lab.node(0), lab.node(1)];
+    const daemon = await meteredMaster(lab, node);
+    expect(procNetRawDrops(lab, node.ns)).toBe(0);
+    // A daemon that cannot read (stopped) while a flood arrives: its socket's buffer fills.
+    const pid = daemon.process.pid ?? 0;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await forgeAdverts(lab, attacker, { vrid: 51, priority: 50, vip: VIP, count: 40_000, rate: 100_000 });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const drops = procNetRawDrops(lab, node.ns);
+    expect(drops).toBeGreaterThan(0);
+    const overflows = await waitFor(
+      'metrics after the flood',
+      () => {
+        const text = metricsText(lab!, node.ns);
+        return text === '' ? undefined : metric(text, /keepvip_socket_adverts_dropped_total\{interface="eth0",family="IPv4",reason="receive_buffer_overflow"\} (\d+)/);
+      },
+      10_000,
+    );
+    expect(overflows).toBe(drops);
   });
 });

@@ -44,6 +44,11 @@ export interface AdvertCounters {
   readonly sendErrors: number;
   readonly receiveErrors: number;
   readonly dropped: Readonly<Record<DropReason, number>>;
+  /**
+   * Packets the kernel dropped because the socket's receive buffer was full (they never
+   * reached us, so no reason of `dropped` applies): /proc/net/raw's "drops".
+   */
+  readonly receiveOverflows: number;
 }
 
 export type AdvertSocketEvents = {
@@ -143,6 +148,7 @@ export class AdvertSocket extends EventEmitter<AdvertSocketEvents> {
       sendErrors: this.#sendErrors,
       receiveErrors: this.#receiveErrors,
       dropped: { ...this.#dropped },
+      receiveOverflows: this.#transport.receiveOverflows(),
     };
   }
 

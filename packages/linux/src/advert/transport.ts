@@ -30,6 +30,8 @@ export interface ReceiveHandlers {
 export interface Transport {
   /** Sends at once (one system call); `dst` is 4 or 16 bytes, as the family. */
   send(payload: Uint8Array, dst: Uint8Array): SendOutcome;
+  /** The kernel's count of packets dropped on a full receive buffer (once closed: the last one read). */
+  receiveOverflows(): number;
   close(): void;
 }
 
@@ -56,6 +58,7 @@ export interface NativeTransportOptions {
  */
 export function startNativeTransport(addon: NativeAddon, o: NativeTransportOptions): Transport {
   let closed = false;
+  let overflows = 0;
   const outcomes = new BoundedMap<number | ErrnoName, SendOutcome>(OUTCOMES);
 
   const drain = (): void => {
@@ -67,6 +70,13 @@ export function startNativeTransport(addon: NativeAddon, o: NativeTransportOptio
       }
       return;
     }
+  };
+
+  const readOverflows = (): number => {
+    if (closed) return overflows;
+    const n = addon.socketDrops?.(o.handle);
+    if (n !== undefined && !isErrno(n)) overflows = n;
+    return overflows;
   };
 
   const polled = addon.pollStart(o.handle, (error) => {
@@ -89,8 +99,10 @@ export function startNativeTransport(addon: NativeAddon, o: NativeTransportOptio
       }
       return outcome;
     },
+    receiveOverflows: readOverflows,
     close() {
       if (closed) return;
+      readOverflows();
       closed = true;
       addon.close(o.handle);
     },

@@ -102,6 +102,13 @@ export interface NativeAddon {
   /** Whether polling keeps the process alive (true unless told otherwise); may precede pollStart. */
   pollRef(handle: NativeHandle, ref: boolean): undefined;
   close(handle: NativeHandle): undefined;
+  /**
+   * Packets the kernel dropped for this socket since it opened (sk_drops, /proc/net/raw's
+   * "drops": for a raw socket, arrivals while its receive buffer was full), or an errno name.
+   * Absent from an addon compiled before it (a checkout not installed again): callers then
+   * report 0 rather than fail.
+   */
+  socketDrops?(handle: NativeHandle): number | ErrnoName;
   /** glibc's malloc_trim(0): true if memory went back to the kernel; undefined off glibc. */
   releaseFreeMemory(): boolean | undefined;
 }

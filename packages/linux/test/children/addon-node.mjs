@@ -47,12 +47,15 @@ if (c.mode === 'checks') {
   out({ event: 'check', name: 'recv6Into short meta', ...attempt(() => addon.recv6Into(h6, buffer, new Uint8Array(RECV6_META.length - 1))) });
   out({ event: 'check', name: 'raw6Send on an IPv4 handle', ...attempt(() => addon.raw6Send(h4, payload, group6)) });
   out({ event: 'check', name: 'raw4Send to 16 bytes', ...attempt(() => addon.raw4Send(h4, payload, group6)) });
+  out({ event: 'check', name: 'socketDrops fresh', ...attempt(() => addon.socketDrops(h4)) });
+  out({ event: 'check', name: 'socketDrops not a handle', ...attempt(() => addon.socketDrops({})) });
   addon.close(h4);
   addon.close(h6);
   out({ event: 'check', name: 'close twice', ...attempt(() => addon.close(h4)) });
   out({ event: 'check', name: 'raw4Send closed', ...attempt(() => addon.raw4Send(h4, payload, group4)) });
   out({ event: 'check', name: 'recv4Into closed', ...attempt(() => addon.recv4Into(h4, buffer)) });
   out({ event: 'check', name: 'raw6Send closed', ...attempt(() => addon.raw6Send(h6, payload, group6)) });
+  out({ event: 'check', name: 'socketDrops closed', ...attempt(() => addon.socketDrops(h6)) });
 
   const socket = await AdvertSocket.open({ ifname: c.ifname, family: 4 });
   out({ event: 'check', name: 'AdvertSocket send to IPv6', returned: socket.send(payload, 'ff02::12') });
