@@ -6,13 +6,18 @@
  * a fresh lab per repetition: two daemon nodes (Master priority 150, Backup priority 100, both
  * the same daemon) and the lab's client pinging the VIP every 10 ms. Outage = the longest gap
  * between ping replies around the event. The event is fired half an advert interval after one
- * of the Master's adverts as tcpdump sees it on the client (the median case of a random phase,
- * without its spread), and the capture splits each outage into detection and announcement.
- * keepalived and keepvip repetitions alternate (ABBA), so that load drifts on the machine hit
- * both alike. Then steady-state RSS and CPU of a Master and a Backup of each daemon.
+ * of the Master's adverts as tcpdump sees it on the lab's switch (the median case of a random
+ * phase, without its spread), or at a random phase (`--phase random`, seeded). The same capture
+ * (kernel timestamps on the switch's bridge) gives the takeover on the wire, phase-free: from
+ * the old Master's last advert to the new Master's first, since the Backup's
+ * Master_Down_Timer runs from the last advert it heard, wherever the event fell; and it splits
+ * each outage into detection and announcement. keepalived and keepvip repetitions alternate
+ * (ABBA), so that load drifts on the machine hit both alike. Then steady-state RSS and CPU of
+ * a Master and a Backup of each daemon.
  *
  *   scripts/bench/failover [--reps 5] [--cpu-seconds 20] [--events crash,link,stop]
- *                          [--adverts v2-1000,v3-1000,v3-100] [--logs DIR] [--no-resources]
+ *                          [--adverts v2-1000,v3-1000,v3-100] [--phase half|random] [--seed 1]
+ *                          [--logs DIR] [--no-resources]
  *
  * Run through the wrapper: it builds and takes /tmp/keepvip-bench.lock so that no other
  * benchmark shares the machine's cores with this one.
@@ -26,6 +31,7 @@ import { Lab, type LabNode } from '../lab/lab.ts';
 import { signalDaemon, startKeepalived, startKeepvip, type RunningDaemon, type VrrpGroup } from '../lab/daemons.ts';
 import { Prober, waitFor } from '../lab/prober.ts';
 import { eachLine, Wire } from '../lab/wire.ts';
+import { percentile } from './lib/report.ts';
 
 type Impl = 'keepalived' | 'keepvip';
 type EventKind = 'crash' | 'link' | 'stop';
@@ -80,6 +86,8 @@ function options(): {
   adverts: Advert[];
   logs: string | undefined;
   resources: boolean;
+  phase: 'half' | 'random';
+  seed: number;
 } {
   const { values } = parseArgs({
     options: {
@@ -89,6 +97,8 @@ function options(): {
       adverts: { type: 'string', default: ADVERTS.map((a) => a.key).join(',') },
       logs: { type: 'string' },
       'no-resources': { type: 'boolean', default: false },
+      phase: { type: 'string', default: 'half' },
+      seed: { type: 'string', default: '1' },
     },
   });
   const reps = Number(values.reps);
@@ -104,7 +114,22 @@ function options(): {
     if (a === undefined) throw new Error(`unknown advert setting ${k} (${ADVERTS.map((x) => x.key).join(', ')})`);
     return a;
   });
-  return { reps, cpuSeconds, events, adverts, logs: values.logs, resources: !values['no-resources'] };
+  if (values.phase !== 'half' && values.phase !== 'random') throw new Error(`--phase wants half or random, not ${values.phase}`);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed wants an integer, not ${values.seed}`);
+  return { reps, cpuSeconds, events, adverts, logs: values.logs, resources: !values['no-resources'], phase: values.phase, seed };
+}
+
+/** mulberry32: a small seeded generator, so a run's phases can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,10 +219,13 @@ async function settledPair(lab: Lab, impl: Impl, advert: Advert): Promise<{ mast
   return { master, backup };
 }
 
-async function failoverOnce(impl: Impl, advert: Advert, event: EventKind, logs: string | undefined, label: string): Promise<Sample> {
+/** Where in the advert interval the event falls: a fraction of the interval after an advert. */
+async function failoverOnce(impl: Impl, advert: Advert, event: EventKind, phase: number, logs: string | undefined, label: string): Promise<Sample> {
   const lab = Lab.create({ nodes: 2 });
   try {
-    const wire = new Wire(lab, { ns: lab.client.ns, iface: 'eth0', vip: VIP });
+    // On the switch: every node's frames, whichever cable is cut.
+    const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: VIP });
+    await wire.ready();
     const { master, backup } = await settledPair(lab, impl, advert);
     const [n1, n2] = [lab.node(0), lab.node(1)];
     const prober = new Prober(lab, lab.client.ns, VIP, 10);
@@ -207,10 +235,10 @@ async function failoverOnce(impl: Impl, advert: Advert, event: EventKind, logs: 
     await sleep(300);
     if (!exactlyHeldBy(lab, n1) || prober.repliesSince(Date.now() - 200) < 10) throw new Error('not settled just before the event');
 
-    // Fixed phase: half an interval after one of the Master's adverts, the median case of a
-    // random phase, with none of its spread (the Backup's timer runs from that advert).
-    const phase = await wire.nextAdvert(n1.mac, 3 * advert.intervalMs);
-    await sleep(phase.t + advert.intervalMs / 2 - Date.now());
+    // At `phase` of an interval after one of the Master's adverts (half: the median case of a
+    // random phase, with none of its spread; the Backup's timer runs from that advert).
+    const before = await wire.nextAdvert(n1.mac, 3 * advert.intervalMs);
+    await sleep(Math.max(0, before.t + phase * advert.intervalMs - Date.now()));
     const at = Date.now();
     if (event === 'crash') {
       crash(master);
@@ -327,22 +355,25 @@ async function main(): Promise<void> {
   const started = new Date();
   say(`# failover benchmark, ${started.toISOString()}`);
   say(`machine: ${machine()}`);
-  say(`${opts.reps} repetition(s) per row and daemon, fresh lab each, keepalived and keepvip interleaved\n`);
+  const phaseText = opts.phase === 'half' ? 'half an interval' : `a random phase (seed ${opts.seed})`;
+  say(`${opts.reps} repetition(s) per row and daemon, fresh lab each, keepalived and keepvip interleaved, event at ${phaseText} after an advert\n`);
 
   const scenarios = opts.adverts.flatMap((advert) => opts.events.map((event) => ({ advert, event })));
   const key = (impl: Impl, advert: Advert, event: EventKind): string => `${impl} ${advert.key} ${event}`;
   const samples = new Map<string, Sample[]>();
   const failures = new Map<string, number>();
 
+  const random = seeded(opts.seed);
   for (let rep = 0; rep < opts.reps; rep++) {
     for (const { advert, event } of scenarios) {
-      // ABBA: the daemon that goes first alternates with each repetition.
+      // ABBA: the daemon that goes first alternates with each repetition; both get one phase.
       const order = rep % 2 === 0 ? IMPLS : [...IMPLS].reverse();
+      const phase = opts.phase === 'half' ? 0.5 : random();
       for (const impl of order) {
         const k = key(impl, advert, event);
         const label = `${advert.key}-${event}-${impl}-${rep + 1}`;
         try {
-          const s = await failoverOnce(impl, advert, event, opts.logs, label);
+          const s = await failoverOnce(impl, advert, event, phase, opts.logs, label);
           samples.set(k, [...(samples.get(k) ?? []), s]);
           say(`rep ${rep + 1}/${opts.reps}  ${advertText(advert).padEnd(8)} ${event.padEnd(5)} ${impl.padEnd(10)} outage ${ms(s.outageMs).padStart(9)}   after the Master's last advert: event ${signed(s.eventMs)}, Backup advertises ${signed(s.takeoverMs)}, VIP added ${signed(s.vipUpMs)}, GARP ${signed(s.garpMs)}${s.priorityZero !== (event === 'stop') ? (s.priorityZero ? '  (UNEXPECTED priority-0 advert)' : '  (UNEXPECTED: no priority-0 advert)') : ''}`);
         } catch (error) {
@@ -379,8 +410,20 @@ async function main(): Promise<void> {
       `| ${EVENTS[event]} | ${advertText(advert)} | ${cell(ka, 'keepalived')} | ${cell(kv, 'keepvip')} | ${Number.isFinite(ratio) ? ratio.toFixed(2) : '—'}${ok ? '' : ' ✗'} | ${diag((s) => s.takeoverMs)} | ${diag((s) => s.vipUpMs)} | ${diag((s) => s.garpMs)} |`,
     );
   }
-  say('\n## Failover: client-visible outage, median (min–max) of the repetitions\n');
+  say(`\n## Failover: client-visible outage, median (min–max) of the repetitions, event at ${phaseText} after an advert\n`);
   for (const l of lines) say(l);
+  say('\n## Takeover on the wire (phase-free): old Master\'s last advert to the new Master\'s first, switch capture; beside the client\'s outage. median / p90 / max\n');
+  say('| event on the Master | advert | keepalived, wire | keepvip, wire | keepalived, client | keepvip, client |');
+  say('|---|---|---:|---:|---:|---:|');
+  for (const { advert, event } of scenarios) {
+    const spread = (xs: readonly number[]): string => {
+      if (xs.length === 0) return '—';
+      const sorted = [...xs].sort((a, b) => a - b);
+      return `${ms(median(sorted))} / ${ms(percentile(sorted, 90))} / ${ms(sorted.at(-1))} (n=${xs.length})`;
+    };
+    const of = (impl: Impl, pick: (s: Sample) => number | undefined): string => spread(defined((samples.get(key(impl, advert, event)) ?? []).map(pick)));
+    say(`| ${EVENTS[event]} | ${advertText(advert)} | ${of('keepalived', (s) => s.takeoverMs)} | ${of('keepvip', (s) => s.takeoverMs)} | ${of('keepalived', (s) => s.outageMs)} | ${of('keepvip', (s) => s.outageMs)} |`);
+  }
   say(`\ntarget: keepvip / keepalived <= ${TARGET_RATIO} on every row: ${misses.length === 0 ? 'met' : `missed on ${misses.length} row(s): ${misses.join('; ')}`}`);
   if (opts.events.includes('stop')) say(`graceful stop no slower than keepalived (medians): ${slowerStops.length === 0 ? 'yes' : `no, at ${slowerStops.join(', ')}`}`);
 
@@ -404,7 +447,7 @@ async function main(): Promise<void> {
     say(`\n## Steady state: RSS (VmRSS summed over the daemon's processes) and CPU (utime+stime over ${opts.cpuSeconds} s, % of one core)\n`);
     for (const l of rlines) say(l);
   }
-  say(`\ndone in ${Math.round((Date.now() - started.getTime()) / 1000)} s`);
+  say(`\ndone in ${Math.round((Date.now() - started.getTime()) / 1000)} s; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min)`);
 }
 
 await main();
