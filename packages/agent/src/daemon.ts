@@ -7,8 +7,8 @@
  * and on every reload) and the runtime API (`apply`, source "controller" by default). The
  * daemon runs their union; each source's set replaces only that source's instances.
  */
-import { readFile } from 'node:fs/promises';
-import { formatIssue, parseConfigText, type ResolvedConfig, type ResolvedInstance } from './config/validate.js';
+import { readConfigFile } from './config/file.js';
+import { formatIssue, type ResolvedConfig, type ResolvedInstance } from './config/validate.js';
 import { ControlServer } from './control/server.js';
 import type { GlobalChange, InstanceStatus, ReloadReport, StatusReport } from './control/protocol.js';
 import type { InstanceRunner } from './instance/runner.js';
@@ -33,13 +33,9 @@ export class ConfigError extends Error {
 }
 
 export async function loadConfigFile(file: string): Promise<{ config: ResolvedConfig; warnings: string[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [`cannot read: ${messageOf(error)}`]);
-  }
-  const result = parseConfigText(text);
+  // The same read and validation as `keepvip validate` (config/file.ts).
+  const result = readConfigFile(file);
+  if (!result.readable) throw new ConfigError(file, [`cannot read: ${result.reason}`]);
   if (!result.ok) throw new ConfigError(file, result.errors.map(formatIssue));
   return { config: result.config, warnings: result.warnings.map(formatIssue) };
 }

@@ -4,8 +4,12 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseVip as kernelVip } from '@keepvip/linux';
-import { createLogger, formatIssue, InstanceRunner, validateConfig, type ResolvedInstance } from '../src/index.js';
+import { ConfigError, createLogger, formatIssue, InstanceRunner, loadConfigFile, MAX_CONFIG_BYTES, validateConfig, type ResolvedInstance } from '../src/index.js';
 
 const base = { name: 'a', interface: 'eth0', vrid: 1, vips: ['10.0.0.1/24'] };
 const v4 = (n: number, net = 1) => Array.from({ length: n }, (_, i) => `10.${net}.${i >> 8}.${i & 255}/16`);
@@ -96,6 +100,31 @@ describe('validate refuses what run cannot run', () => {
     expect(result.ok && result.warnings.map(formatIssue)).toEqual([
       'instances[0].acceptMode: priority 255 (address owner) always accepts packets to the VIPs (RFC 5798 §6.4.3); false has no effect',
     ]);
+  });
+});
+
+describe('the file run and reload read', () => {
+  async function loadError(file: string): Promise<readonly string[]> {
+    const error: unknown = await loadConfigFile(file).then(() => undefined, (e: unknown) => e);
+    if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`);
+    return error.issues;
+  }
+
+  it('is refused, not waited on, when it is a FIFO (a reload would never end), and refused when a device or too large', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepvip-config-file-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+      expect(await loadError(join(dir, 'pipe.yaml'))).toEqual(['cannot read: refused: is a FIFO, not a regular file']);
+      expect(await loadError('/dev/zero')).toEqual(['cannot read: refused: is a character device, not a regular file']);
+      writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+      expect(await loadError(join(dir, 'big.yaml'))).toEqual([`cannot read: refused: is ${MAX_CONFIG_BYTES + 3} bytes, more than the ${MAX_CONFIG_BYTES} read from one file`]);
+      writeFileSync(join(dir, 'ok.yaml'), `instances:\n  - { name: a, interface: eth0, vrid: 1, vips: [${v4(255).join(', ')}] }\n`);
+      expect((await loadConfigFile(join(dir, 'ok.yaml'))).config.instances[0]?.vips).toHaveLength(255);
+      writeFileSync(join(dir, 'ok.yaml'), `instances:\n  - { name: a, interface: eth0, vrid: 1, vips: [${v4(256).join(', ')}] }\n`);
+      expect(await loadError(join(dir, 'ok.yaml'))).toEqual(['instances[0].vips: 256 addresses; an advert carries at most 255 (RFC 5798 §5.2.5): split them over several instances']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  * command does it); without a build the tests are skipped, said so.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +18,11 @@ const maybe = built ? it : it.skip;
 const dir = mkdtempSync(join(tmpdir(), 'keepvip-validate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function validate(name: string, text: string) {
-  const file = join(dir, name);
-  writeFileSync(file, text);
-  const result = spawnSync(process.execPath, [cli, 'validate', file], { encoding: 'utf8', timeout: 30_000 });
+function validate(name: string, text: string | undefined) {
+  const file = name.startsWith('/') ? name : join(dir, name);
+  if (text !== undefined) writeFileSync(file, text);
+  // A read that blocks (a FIFO) is killed, so a regression fails instead of hanging the run.
+  const result = spawnSync(process.execPath, [cli, 'validate', file], { encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
   return { code: result.status, stdout: result.stdout.replaceAll(file, name), stderr: result.stderr.replaceAll(file, name) };
 }
 
@@ -56,6 +57,14 @@ describe('keepvip validate (CLI)', () => {
       ].join('\n'),
     );
   });
+
+  maybe('refuses to read a FIFO, a device or a directory, and exits 2', () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    expect(validate('pipe.yaml', undefined)).toEqual({ code: 2, stdout: '', stderr: 'pipe.yaml: cannot read: refused: is a FIFO, not a regular file\n' });
+    expect(validate('/dev/zero', undefined)).toEqual({ code: 2, stdout: '', stderr: '/dev/zero: cannot read: refused: is a character device, not a regular file\n' });
+    expect(validate(dir, undefined).stderr).toBe(`${dir}: cannot read: refused: is a directory, not a regular file\n`);
+    expect(validate('absent.yaml', undefined)).toEqual({ code: 2, stdout: '', stderr: 'absent.yaml: cannot read: no such file\n' });
+  }, 60_000);
 
   maybe('accepts a valid file and exits 0', () => {
     const { code, stdout } = validate('good.yaml', `instances:\n  - { name: a, interface: eth0, vrid: 1, vips: [${vips(255)}] }\n`);

@@ -11,7 +11,7 @@
 import { globSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { formatLocation, type Location } from './findings.js';
-import { readRegularFile } from './read-file.js';
+import { readErrorText, readRegularFile } from '../config/read-file.js';
 import { tokenizeLine, type Token } from './tokenize.js';
 
 /** Bounds on what an import reads; keepalived configurations are a few kilobytes. */
@@ -73,15 +73,6 @@ class ReadStopped extends Error {
   }
 }
 
-// Duck-typed: errors from node:fs need not share this realm's Error (jest runs tests in a vm).
-function errorText(error: unknown): string {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'ELOOP') return 'too many levels of symbolic links';
-  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
-}
-
 /**
  * The files an include names, as paths the operator can open. glob(3), which keepalived uses,
  * has no `**`: it is one `*` there, and here too (node's globstar would walk a whole tree).
@@ -141,7 +132,7 @@ function readChecked(file: string, includedAt: Location | undefined, state: Read
   try {
     real = realpathSync(file);
   } catch (error) {
-    refuse(includedAt === undefined ? ImportErrorCode.Unreadable : ImportErrorCode.IncludeMissing, `cannot read: ${errorText(error)}`);
+    refuse(includedAt === undefined ? ImportErrorCode.Unreadable : ImportErrorCode.IncludeMissing, `cannot read: ${readErrorText(error)}`);
     return undefined;
   }
   const open = state.stack.findIndex((entry) => entry.real === real);
@@ -159,7 +150,7 @@ function readChecked(file: string, includedAt: Location | undefined, state: Read
   try {
     outcome = readRegularFile(real, Math.min(limits.maxFileBytes, limits.maxTotalBytes - state.bytes));
   } catch (error) {
-    refuse(includedAt === undefined ? ImportErrorCode.Unreadable : ImportErrorCode.IncludeMissing, `cannot read: ${errorText(error)}`);
+    refuse(includedAt === undefined ? ImportErrorCode.Unreadable : ImportErrorCode.IncludeMissing, `cannot read: ${readErrorText(error)}`);
     return undefined;
   }
   if (!outcome.ok) {

@@ -1,22 +1,19 @@
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { formatIssue, parseConfigText } from '@keepvip/agent';
+import { formatIssue, readConfigFile } from '@keepvip/agent';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check a configuration file; prints every error with its path')
+    .description('check a configuration file as run and reload would; prints every error with its path')
     .argument('<file>', 'YAML configuration')
-    .action(async (file: string) => {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        process.stderr.write(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+    .action((file: string) => {
+      // The read and the validation run and reload use (a FIFO or /dev/zero is refused, not read).
+      const result = readConfigFile(file);
+      if (!result.readable) {
+        process.stderr.write(`${file}: cannot read: ${result.reason}\n`);
         process.exitCode = 2;
         return;
       }
-      const result = parseConfigText(text);
       if (!result.ok) {
         process.stderr.write(`${file}: ${result.errors.length} error(s)\n`);
         for (const issue of result.errors) process.stderr.write(`  ${formatIssue(issue)}\n`);

@@ -1,8 +1,9 @@
 /**
- * Reads one configuration file, refusing what is not one: a FIFO would block the import
- * forever, a device (/dev/zero) or a file that keeps growing would fill the memory. The file
- * is opened without blocking and checked with fstat on that descriptor, so what is checked is
- * what is read; at most `maxBytes` are read, whatever size the file claims (/proc files say 0).
+ * Reads one configuration file (keepvip's own, or a keepalived.conf to import), refusing what
+ * is not one: a FIFO would block the read forever (a reload that never ends), a device
+ * (/dev/zero) or a file that keeps growing would fill the memory. The file is opened without
+ * blocking and checked with fstat on that descriptor, so what is checked is what is read; at
+ * most `maxBytes` are read, whatever size the file claims (/proc files say 0).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
@@ -43,4 +44,14 @@ export function readRegularFile(path: string, maxBytes: number): ReadOutcome {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why a file could not be opened, as an operator reads it. */
+export function readErrorText(error: unknown): string {
+  // Duck-typed: errors from node:fs need not share this realm's Error (jest runs tests in a vm).
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'ELOOP') return 'too many levels of symbolic links';
+  return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
 }
