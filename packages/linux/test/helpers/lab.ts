@@ -129,10 +129,10 @@ export class Lab {
     return run('ip', ['netns', 'exec', this.ns(name), cmd, ...args]);
   }
 
-  /** Spawns a JSON-lines child script from test/children inside a namespace. */
-  child(name: string, script: string, config: unknown): Child {
+  /** Spawns a JSON-lines child script from test/children inside a namespace (`stdin`: a pipe to command it). */
+  child(name: string, script: string, config: unknown, options: { stdin?: boolean } = {}): Child {
     const proc = spawn('ip', ['netns', 'exec', this.ns(name), process.execPath, `${CHILDREN_DIR}${script}`, JSON.stringify(config)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const child = new Child(proc);
     this.#children.push(child);
