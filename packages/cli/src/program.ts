@@ -5,6 +5,7 @@ import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerReload } from './commands/reload.js';
 import { registerImportKeepalived } from './commands/import-keepalived.js';
+import { registerPlan } from './commands/plan.js';
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('keepvip')
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   registerValidate(program);
   registerReload(program);
   registerImportKeepalived(program);
+  registerPlan(program);
 
   await program.parseAsync([...argv]);
 }

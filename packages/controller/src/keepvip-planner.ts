@@ -23,7 +23,7 @@ export function keepvipPlanner(options: KeepvipPlannerOptions): Planner<Resolved
     return {
       instances: resolved.instances,
       rejected: mine.rejected,
-      loadBalancers: cluster.allocations.map(({ key, ips }) => ({ key, ips })),
+      loadBalancers: cluster.ingress,
     };
   };
 }

@@ -15,7 +15,7 @@
  *   identically). 1,000 VIPs fit in 255 VRIDs when they fall into at most 255 such groups.
  */
 import { compareIps, familyOf, type Family } from './address.js';
-import { allocateLoadBalancerIPs, type LoadBalancerAllocation } from './allocate.js';
+import { allocateLoadBalancerIPs, LOAD_BALANCER_CLASS, type LoadBalancerAllocation } from './allocate.js';
 import { isNodeReady, objectKey, type ClusterState, type Node, type Service } from './cluster.js';
 import { parseVipConfigMap, type VipEntry } from './configmap.js';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
@@ -64,8 +64,15 @@ export interface PlannedGroup {
 export interface ClusterPlan {
   readonly groups: readonly PlannedGroup[];
   readonly rejected: readonly Rejection[];
-  /** LoadBalancer Services and their IPs: what the allocator leader writes to status. */
+  /** keepvip's LoadBalancer Services and their IPs (allocate.ts). */
   readonly allocations: readonly LoadBalancerAllocation[];
+  /**
+   * What the allocator publishes in `status.loadBalancer.ingress`, per Service `namespace/name`:
+   * the IPs of keepvip's LoadBalancer Services, plus the held ConfigMap VIPs of Services of type
+   * LoadBalancer that have no loadBalancerClass or keepvip's (kube-proxy forwards an LB IP only
+   * once it is in the status; another class's status is that implementation's to write).
+   */
+  readonly ingress: readonly { readonly key: string; readonly ips: readonly string[] }[];
   readonly nodes: readonly Node[];
 }
 
@@ -236,6 +243,22 @@ function draftGroups(units: readonly Unit[]): Draft[] {
   return out;
 }
 
+function publishedIngress(allocations: readonly LoadBalancerAllocation[], groups: readonly PlannedGroup[], services: readonly Service[]): { key: string; ips: string[] }[] {
+  const ips = new Map<string, Set<string>>(allocations.map((a) => [a.key, new Set(a.ips)]));
+  const byKey = new Map(services.map((s) => [objectKey(s.metadata), s]));
+  for (const group of groups) {
+    // A group serves at most one Service: its VIPs are that Service's.
+    for (const key of group.services) {
+      const svc = byKey.get(key);
+      if (svc?.spec?.type !== 'LoadBalancer' || (svc.spec.loadBalancerClass !== undefined && svc.spec.loadBalancerClass !== LOAD_BALANCER_CLASS)) continue;
+      const set = ips.get(key) ?? new Set<string>();
+      for (const vip of group.vips) set.add(vip.slice(0, vip.indexOf('/')));
+      ips.set(key, set);
+    }
+  }
+  return [...ips].sort(([a], [b]) => compareText(a, b)).map(([key, set]) => ({ key, ips: [...set].sort(compareIps) }));
+}
+
 function reject(vips: readonly Vip[], reason: string, code: RejectionCode, rejected: Rejection[]): void {
   const seen = new Set<string>();
   for (const vip of vips) {
@@ -287,6 +310,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
     }
   }
   groups.sort((a, b) => a.family - b.family || a.vrid - b.vrid);
+  const ingress = publishedIngress(allocations, groups, state.services);
   rejected.sort((a, b) => compareText(a.key, b.key) || compareText(a.reason, b.reason));
-  return { groups, rejected, allocations, nodes: state.nodes };
+  return { groups, rejected, allocations, ingress, nodes: state.nodes };
 }

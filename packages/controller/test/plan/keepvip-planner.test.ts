@@ -3,9 +3,11 @@ import { keepvipPlanner, type ClusterSnapshot } from '../../src/index.js';
 
 // The adapter's own object shapes (ClusterSnapshot), as the informers deliver them.
 const snapshot: ClusterSnapshot = {
-  configMap: { metadata: { namespace: 'keepvip-system', name: 'keepvip-vips' }, data: { '10.0.0.1': 'web/gateway', '10.0.0.2': 'web/gateway:DR', _pools: 'default: [10.0.0.200-10.0.0.201]' } },
+  configMap: { metadata: { namespace: 'keepvip-system', name: 'keepvip-vips' }, data: { '10.0.0.1': 'web/gateway', '10.0.0.2': 'web/gateway:DR', '10.0.0.3': 'web/pending', '10.0.0.4': 'web/metallb', _pools: 'default: [10.0.0.200-10.0.0.201]' } },
   services: [
     { metadata: { namespace: 'web', name: 'gateway' }, spec: { type: 'ClusterIP' }, status: { loadBalancer: {} } },
+    { metadata: { namespace: 'web', name: 'pending' }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: {} } },
+    { metadata: { namespace: 'web', name: 'metallb' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'metallb.io/metallb' }, status: { loadBalancer: {} } },
     { metadata: { namespace: 'web', name: 'lb' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp' }, status: { loadBalancer: {} } },
     { metadata: { namespace: 'web', name: 'taken' }, spec: { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', loadBalancerIP: '10.0.0.1' }, status: { loadBalancer: {} } },
   ],
@@ -16,13 +18,18 @@ const snapshot: ClusterSnapshot = {
 describe('keepvipPlanner', () => {
   it('plans a snapshot into resolved instances, rejected entries with their Event reason, and Service ingress', () => {
     const plan = keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '100ms' } })(snapshot);
-    expect(plan.instances.flatMap((i) => i.vips.map((v) => v.cidr)).sort()).toEqual(['10.0.0.1/32', '10.0.0.200/32']);
+    expect(plan.instances.flatMap((i) => i.vips.map((v) => v.cidr)).sort()).toEqual(['10.0.0.1/32', '10.0.0.200/32', '10.0.0.3/32', '10.0.0.4/32']);
     expect(plan.instances.every((i) => i.advertInterval === 100 && i.interface === 'eth0')).toBe(true);
     expect(plan.rejected).toEqual([
       { key: '10.0.0.2', reason: expect.stringMatching(/DR/), code: 'UnsupportedMode', object: { kind: 'ConfigMap', namespace: 'keepvip-system', name: 'keepvip-vips' } },
       { key: 'web/taken', reason: '10.0.0.1 is a VIP of the ConfigMap for Service web/gateway', code: 'VipConflict', object: { kind: 'Service', namespace: 'web', name: 'taken' } },
     ]);
-    expect(plan.loadBalancers).toEqual([{ key: 'web/lb', ips: ['10.0.0.200'] }]);
+    // Published: keepvip's LoadBalancer Services, and ConfigMap VIPs of LoadBalancer Services with
+    // no class; not a ClusterIP Service (web/gateway) nor another implementation's (web/metallb).
+    expect(plan.loadBalancers).toEqual([
+      { key: 'web/lb', ips: ['10.0.0.200'] },
+      { key: 'web/pending', ips: ['10.0.0.3'] },
+    ]);
   });
 
   it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {

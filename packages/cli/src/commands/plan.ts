@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { ClusterFile, NodePlan } from '@keepvip/controller';
+
+interface PlanOptions {
+  node: string;
+  interface?: string;
+  json?: boolean;
+  unicast?: boolean;
+  defaultClass?: boolean;
+  vridRange?: string;
+  vipConfigmap: string;
+}
+
+/** The interface of this machine holding `address`, when the plan is for the machine it runs on. */
+function localInterfaceOf(address: string): string | undefined {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if ((addresses ?? []).some((a) => a.address === address)) return name;
+  }
+  return undefined;
+}
+
+function parseRange(text: string): { first: number; last: number } | undefined {
+  const match = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());
+  return match === null ? undefined : { first: Number(match[1]), last: Number(match[2]) };
+}
+
+export function planTable(result: NodePlan): string {
+  const header = ['INSTANCE', 'INTERFACE', 'VRID', 'FAMILY', 'PRIO', 'VIPS', 'PEERS', 'SERVICES'];
+  const rows = result.instances.map((i) => [i.name, i.interface, String(i.vrid), `IPv${i.family}`, String(i.priority), i.vips.join(','), i.peers.join(',') || '-', i.services.join(',') || '-']);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+  const out = [`node ${result.node}: ${result.instances.length} instance(s), ${result.rejected.length} rejected`, line(header), ...rows.map(line)];
+  if (result.rejected.length > 0) out.push('REJECTED', ...result.rejected.map((r) => `  ${r.key}: ${r.reason} [${r.code}]`));
+  return out.join('\n');
+}
+
+/**
+ * Exit 0 with the plan; 1 when a file cannot be read or parsed (the plan of the rest is still
+ * printed) or the node is not among the Nodes read; 2 on bad options.
+ */
+export function registerPlan(program: Command): void {
+  program
+    .command('plan')
+    .description('show offline what a node would run: the controller’s plan from cluster objects (YAML, JSON, kubectl get -o yaml)')
+    .argument('<files...>', 'files of ConfigMaps, Services, EndpointSlices and Nodes')
+    .requiredOption('--node <name>', 'the Node to plan for')
+    .option('--interface <name>', 'interface of every instance whose entry names none (default: the one holding the node’s InternalIP)')
+    .option('--json', 'machine-readable output')
+    .option('--unicast', 'unicast adverts to the other nodes’ InternalIPs (default multicast)')
+    .option('--default-class', 'serve LoadBalancer Services without a loadBalancerClass too')
+    .option('--vrid-range <first-last>', 'VRIDs to allocate from', '1-255')
+    .option('--vip-configmap <namespace/name>', 'the VIP ConfigMap', 'keepvip-system/keepvip-vips')
+    .action(async (paths: string[], opts: PlanOptions) => {
+      const range = parseRange(opts.vridRange ?? '1-255');
+      const [namespace, name, extra] = opts.vipConfigmap.split('/');
+      if (range === undefined || namespace === undefined || name === undefined || extra !== undefined) {
+        process.stderr.write(range === undefined ? `--vrid-range: "${opts.vridRange}" is not FIRST-LAST\n` : `--vip-configmap: "${opts.vipConfigmap}" is not namespace/name\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const files: ClusterFile[] = [];
+      let failed = false;
+      for (const path of paths) {
+        try {
+          files.push({ name: path, text: await readFile(path, 'utf8') });
+        } catch (error) {
+          process.stderr.write(`${path}: cannot read: ${error instanceof Error ? error.message : String(error)}\n`);
+          failed = true;
+        }
+      }
+      // Loaded here: the controller brings @kubernetes/client-node, which the other commands never need.
+      const { plan, readClusterDocuments } = await import('@keepvip/controller');
+      const { state, errors } = readClusterDocuments(files, { namespace, name });
+      for (const error of errors) process.stderr.write(`${error}\n`);
+      if (!state.nodes.some((n) => n.metadata.name === opts.node)) {
+        const known = state.nodes.map((n) => n.metadata.name).join(', ');
+        process.stderr.write(`--node: no Node named "${opts.node}" in the files (${known === '' ? 'none read' : known})\n`);
+        process.exitCode = 1;
+        return;
+      }
+      let result: NodePlan;
+      try {
+        result = plan(state, {
+          node: opts.node,
+          vridRange: range,
+          ...(opts.interface === undefined ? { interfaceOf: (_node, _family, address) => localInterfaceOf(address) ?? `<holding ${address}>` } : { interface: opts.interface }),
+          ...(opts.unicast === true ? { unicast: true } : {}),
+          ...(opts.defaultClass === true ? { defaultClass: true } : {}),
+        });
+      } catch (error) {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (opts.json === true) {
+        const json = {
+          node: result.node,
+          instances: result.instances.map(({ name, interface: iface, vrid, family, priority, vips, peers, services }) => ({ name, interface: iface, vrid, family, priority, vips, peers, services })),
+          rejected: result.rejected.map(({ key, reason }) => ({ key, reason })),
+        };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      } else process.stdout.write(`${planTable(result)}\n`);
+      if (failed || errors.length > 0) process.exitCode = 1;
+    });
+}
