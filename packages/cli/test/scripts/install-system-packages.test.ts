@@ -55,8 +55,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A machine with the stand-ins, the listed packages installed, and npm on PATH or not. */
-function machine(options: { installed?: readonly string[]; npm?: boolean } = {}): Machine {
+/** A machine with the stand-ins, the listed packages installed, npm on PATH or not, and who we are (id -u). */
+function machine(options: { installed?: readonly string[]; npm?: boolean; uid?: number } = {}): Machine {
   const bin = join(dir, 'bin');
   const state = join(dir, 'state');
   mkdirSync(bin);
@@ -68,7 +68,9 @@ function machine(options: { installed?: readonly string[]; npm?: boolean } = {})
   tool('dpkg-query', DPKG_QUERY);
   tool('apt-get', APT_GET);
   if (options.npm ?? true) tool('npm', '#!/bin/bash\nexit 0\n');
+  if (options.uid !== undefined) tool('id', `#!/bin/bash\necho ${options.uid}\n`);
   for (const t of TOOLS) {
+    if (t === 'id' && options.uid !== undefined) continue;
     const real = spawnSync('bash', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim();
     symlinkSync(real, join(bin, t));
   }
@@ -153,6 +155,15 @@ describe('install-system-packages', () => {
     const run = install(m, { FAKE_APT_SKIP: 'keepalived' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('[packages] ERROR: apt-get install returned but these are still not installed: keepalived');
+    expect(existsSync(m.policy)).toBe(false);
+  });
+
+  it('not root with packages missing: names them, says to run as root, touches nothing', () => {
+    const m = machine({ installed: PACKAGES.filter((p) => p !== 'keepalived'), uid: 1000 });
+    const run = install(m);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('[packages] missing 1 of 10: keepalived\n[packages] ERROR: installing them needs root; run again as root (or: apt-get install keepalived)\n');
+    expect(run.calls).toEqual([]);
     expect(existsSync(m.policy)).toBe(false);
   });
 
