@@ -12,7 +12,7 @@ export type { ControlRequest, ControlResponse, GlobalChange, InstanceStatus, Sta
 export { createLogger, reconfigureLogger, type Logger, type LogFormat } from './logging.js';
 export type * from './ports.js';
 export { monotonicClock } from './ports.js';
-export { createLinuxDataPlane } from './linux-dataplane.js';
+export { createLinuxDataPlane, createLinuxNatBindings } from './linux-dataplane.js';
 export { evaluateTracking, type TrackedState, type TrackingResult } from './track/evaluate.js';
 export { ScriptCheck } from './track/script-check.js';
 export { Notifier } from './notify/notifier.js';

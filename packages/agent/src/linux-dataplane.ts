@@ -2,8 +2,8 @@
  * The real data plane: the agent's ports over @keepvip/linux. The only file of the agent
  * that imports it.
  */
-import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NeighborAnnouncer, releaseFreeMemory, vipKey } from '@keepvip/linux';
-import type { AnnouncePolicy, DataPlane, OpenAnnouncer, VipPort } from './ports.js';
+import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NatBindings, NeighborAnnouncer, releaseFreeMemory, vipKey } from '@keepvip/linux';
+import type { AnnouncePolicy, DataPlane, NatBindingsPort, OpenAnnouncer, VipPort } from './ports.js';
 
 interface Sent {
   arpSent: number;
@@ -133,4 +133,9 @@ export function createLinuxDataPlane(): DataPlane {
       managers.clear();
     },
   };
+}
+
+/** The host's NAT bindings: nftables table `inet keepvip_nat` (see @keepvip/linux NatBindings). */
+export function createLinuxNatBindings(): NatBindingsPort {
+  return new NatBindings();
 }

@@ -117,3 +117,31 @@ export interface DataPlane {
   releaseFreeMemory(): void;
   close(): Promise<void>;
 }
+
+/**
+ * A Service port bound to a VIP (issue 12): new connections to vip:port go to one of the
+ * endpoints (ready pods), with ClientIP affinity when the Service asks for it. Kubernetes names;
+ * an endpoint carries the target port its EndpointSlice gave.
+ */
+export interface NatBinding {
+  readonly vip: string;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  readonly port: number;
+  /** Empty: connections to vip:port are refused. */
+  readonly endpoints: ReadonlyArray<{ readonly address: string; readonly port: number }>;
+  /** sessionAffinity: ClientIP, with sessionAffinityConfig.clientIP.timeoutSeconds (1-86400); absent: None. */
+  readonly clientIpAffinity?: { readonly timeoutSeconds: number } | undefined;
+  /** Shown in the ruleset, e.g. "ingress/nginx:https". */
+  readonly source?: string | undefined;
+}
+
+/**
+ * The NAT of the VIPs this node is Master for, level-based: `apply` takes the whole desired set
+ * and resolves once the kernel has it (call it before announcing a VIP; one transaction, never
+ * half the rules); invalid input rejects naming every problem and changes nothing. `remove`
+ * takes every binding out (at start-up, for what a killed run left, and at exit).
+ */
+export interface NatBindingsPort {
+  apply(desired: readonly NatBinding[]): Promise<void>;
+  remove(): Promise<void>;
+}
