@@ -37,3 +37,18 @@ kube_pid_alive() { # <pid file> <expected comm>
   comm="$(ps -o comm= -p "$pid" 2>/dev/null)" || return 1
   [ "$comm" = "$2" ]
 }
+
+# Stops <state>/<name>.pid if it is still that program: SIGTERM, then SIGKILL after 10 s.
+kube_stop() { # <state dir> <name> <expected comm>
+  local pidf="$1/$2.pid" pid i
+  kube_pid_alive "$pidf" "$3" || return 0
+  pid="$(cat "$pidf")"
+  [ "$pid" = "$$" ] || [ "$pid" = "$PPID" ] && return 0 # the watchdog calling us
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do
+    kube_pid_alive "$pidf" "$3" || { kube_log "stopped $2 (pid $pid)"; return 0; }
+    sleep 0.1
+  done
+  kube_log "$2 (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}

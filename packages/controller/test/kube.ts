@@ -19,10 +19,10 @@ export const kubectlPath = process.env.KEEPVIP_TEST_KUBECTL ?? 'kubectl';
  */
 export const describeKube: typeof describe.skip = kubeconfigPath ? describe : describe.skip;
 
-/** Runs the built kubectl as the admin; never throws, returns the exit code and all output. */
-export function kubectl(args: string[], input = ''): Promise<{ code: number | null; out: string }> {
+/** Runs the built kubectl as the admin (of the run's control plane unless told); never throws, returns the exit code and all output. */
+export function kubectl(args: string[], input = '', kubeconfig = requireKubeconfig()): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(kubectlPath, args, { env: { ...process.env, KUBECONFIG: requireKubeconfig() }, timeout: 60_000 });
+    const child = spawn(kubectlPath, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 60_000 });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -156,11 +156,12 @@ export const is =
 /**
  * Applies daemonset/namespace.yaml and rbac.yaml (idempotent) and returns a configuration
  * that authenticates as the DaemonSet's ServiceAccount, keepvip-system/keepvip, with a token
- * from the TokenRequest API: never the admin. `server` overrides the API server URL.
+ * from the TokenRequest API: never the admin. `server` overrides the API server URL;
+ * `adminKubeconfig` is the file behind `admin` when it is not the run's control plane.
  */
-export async function keepvipServiceAccount(admin: KubeConfig, server?: string): Promise<KubeConfig> {
+export async function keepvipServiceAccount(admin: KubeConfig, server?: string, adminKubeconfig?: string): Promise<KubeConfig> {
   const dir = new URL('../../../daemonset/', import.meta.url).pathname;
-  const applied = await kubectl(['apply', '-f', `${dir}namespace.yaml`, '-f', `${dir}rbac.yaml`]);
+  const applied = await kubectl(['apply', '-f', `${dir}namespace.yaml`, '-f', `${dir}rbac.yaml`], '', adminKubeconfig);
   if (applied.code !== 0) throw new Error(`kubectl apply of namespace.yaml and rbac.yaml failed: ${applied.out}`);
   const token = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     name: 'keepvip',

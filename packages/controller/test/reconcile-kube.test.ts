@@ -8,31 +8,14 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import winston from 'winston';
-import type { ClusterSnapshot } from '../src/cluster.js';
 import { KubeCluster } from '../src/kube-adapter.js';
-import { ReconcileLoop, type Plan } from '../src/reconcile-loop.js';
+import { ReconcileLoop } from '../src/reconcile-loop.js';
 import { FaultProxy } from './fault-proxy.js';
+import { LOAD_BALANCER_CLASS, standInPlan as plan, type VipInstance as Instance } from './stand-in-planner.js';
 import { adminConfig, describeKube, eventually, keepvipServiceAccount, mergePatch, uniqueName } from './kube.js';
 
 const logger = winston.createLogger({ level: process.env.KEEPVIP_TEST_LOG ?? 'error', transports: [new winston.transports.Console({ stderrLevels: ['error'] })] });
 const SYSTEM = 'keepvip-system';
-const CLASS = 'keepvip.io/vrrp';
-
-interface Instance {
-  readonly vip: string;
-}
-
-/** A stand-in for the planner: each ConfigMap key is a VIP, `:DR` is rejected; LB Services of the class get their annotation's IPs. */
-function plan(s: ClusterSnapshot): Plan<Instance> {
-  const entries = Object.entries(s.configMap?.data ?? {}).sort();
-  return {
-    instances: entries.filter(([, v]) => !v.endsWith(':DR')).map(([vip]) => ({ vip })),
-    rejected: entries.filter(([, v]) => v.endsWith(':DR')).map(([key]) => ({ key, reason: 'mode DR is not supported; remove the :DR suffix (NAT is the default)' })),
-    loadBalancers: s.services
-      .filter((svc) => svc.spec.loadBalancerClass === CLASS)
-      .map((svc) => ({ key: `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`, ips: (svc.metadata.annotations?.['keepvip.io/loadBalancerIPs'] ?? '').split(',').filter(Boolean) })),
-  };
-}
 
 describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
   let admin: KubeConfig;
@@ -70,7 +53,7 @@ describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
         applied.push(instances.map((i) => i.vip));
       },
       vipConfigMap: { namespace: SYSTEM, name: vips },
-      loadBalancerClass: CLASS,
+      loadBalancerClass: LOAD_BALANCER_CLASS,
       counters: cluster.counters,
       logger,
     });
@@ -93,7 +76,7 @@ describeKube('ReconcileLoop over KubeCluster (real kube-apiserver)', () => {
       namespace,
       body: {
         metadata: { name: 'web', annotations: { 'keepvip.io/loadBalancerIPs': '10.0.0.100' } },
-        spec: { type: 'LoadBalancer', loadBalancerClass: CLASS, allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] },
+        spec: { type: 'LoadBalancer', loadBalancerClass: LOAD_BALANCER_CLASS, allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }] },
       },
     });
     await core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: vips }, data: { '10.0.0.100': `${namespace}/web`, '10.0.0.5': `${namespace}/web:DR` } } });
