@@ -16,7 +16,15 @@ const showing = (tail: string) => (issue: v.BaseIssue<unknown>) => `${show(issue
 /** A value of the wrong type: `5 is not a string`; none at all (left out, or empty in YAML): "is required". */
 const wrongType = (what: string) => (issue: v.BaseIssue<unknown>) => (issue.input == null ? 'is required' : `${show(issue.input)} is not ${what}`);
 
-const text = () => v.string(wrongType('a string'));
+/**
+ * Text that may reach a path, a command or a socket: node:fs and child_process throw on a NUL
+ * byte (a notify command with one would stop the daemon at its first transition).
+ */
+const text = () =>
+  v.pipe(
+    v.string(wrongType('a string')),
+    v.check((value) => !value.includes('\0'), 'contains a NUL byte (\\0), which no path or command can hold'),
+  );
 const nonEmpty = () => v.pipe(text(), v.minLength(1, 'Too small: expected string to have >=1 characters'));
 const flag = () => v.boolean(wrongType('true or false'));
 const list = <T extends v.GenericSchema>(item: T) => v.array(item, wrongType('a list'));
@@ -99,7 +107,8 @@ const interfaceName = () =>
   v.pipe(
     text(),
     v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
+      // One message per name: a NUL byte is already reported by text().
+      if (!dataset.typed || dataset.issues !== undefined) return;
       const problem = interfaceNameProblem(dataset.value);
       // JSON quoting: a control character in the name must not reach a terminal raw.
       if (problem !== undefined) addIssue({ message: `${JSON.stringify(dataset.value)} ${problem}` });
