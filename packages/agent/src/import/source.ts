@@ -113,10 +113,14 @@ function report(state: ReadState, issue: ImportIssue): void {
   }
 }
 
-/** An issue about `file`: at the include line that names it, or about the top file itself. */
-function refusal(code: ImportErrorCode, file: string, includedAt: Location | undefined, what: string): ImportIssue {
-  const message = includedAt === undefined ? `${file}: ${what}` : `include ${file}: ${what}`;
+/** An issue at the include line, or about the top file itself when there is none. */
+function issueAt(code: ImportErrorCode, includedAt: Location | undefined, message: string): ImportIssue {
   return includedAt === undefined ? { code, message } : { code, at: includedAt, message };
+}
+
+/** An issue about `file`, named as the include line names it. */
+function refusal(code: ImportErrorCode, file: string, includedAt: Location | undefined, what: string): ImportIssue {
+  return issueAt(code, includedAt, includedAt === undefined ? `${file}: ${what}` : `include ${file}: ${what}`);
 }
 
 /** The file's text, or undefined once the refusal is recorded. Throws ReadStopped past a total limit. */
@@ -138,8 +142,7 @@ function readChecked(file: string, includedAt: Location | undefined, state: Read
   const open = state.stack.findIndex((entry) => entry.real === real);
   if (open !== -1) {
     const chain = [...state.stack.slice(open).map((entry) => entry.shown), file].join(' -> ');
-    const message = `include cycle: ${chain}`;
-    report(state, includedAt === undefined ? { code: ImportErrorCode.IncludeCycle, message } : { code: ImportErrorCode.IncludeCycle, at: includedAt, message });
+    report(state, issueAt(ImportErrorCode.IncludeCycle, includedAt, `include cycle: ${chain}`));
     return undefined;
   }
   state.files++;
