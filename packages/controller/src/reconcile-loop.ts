@@ -71,8 +71,10 @@ export interface ReconcileLoopOptions<I> {
 
 export class ReconcileLoop<I> {
   private timer: NodeJS.Timeout | undefined;
+  private timerDue = 0;
   private running: Promise<void> | undefined;
-  private dirty = false;
+  /** A reconcile asked for while one was running, and how soon. */
+  private pendingDelay: number | undefined;
   private stopped = true;
   private offs: (() => void)[] = [];
   /** Canonical JSON of the instances last applied successfully. */
@@ -120,22 +122,35 @@ export class ReconcileLoop<I> {
     }
   }
 
+  /** Runs a reconcile in `delayMs` (or sooner if one is due sooner); one at a time. */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.running !== undefined) {
-      this.dirty = true; // runs again when the current one ends
+      // Runs again when the current one ends.
+      this.pendingDelay = Math.min(this.pendingDelay ?? Infinity, delayMs);
       return;
     }
-    // Not extended by later changes: under a steady stream, one reconcile per window.
-    this.timer ??= setTimeout(() => {
+    const due = performance.now() + delayMs;
+    // Not pushed back by later changes: under a steady stream, one reconcile per window.
+    if (this.timer !== undefined && this.timerDue <= due) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.running = this.reconcile().finally(() => {
-        this.running = undefined;
-        if (this.dirty) {
-          this.dirty = false;
-          this.schedule(this.debounceMs);
-        }
-      });
+      let failed = false;
+      this.running = this.reconcile()
+        .catch((err: unknown) => {
+          // Whatever went wrong stays here: never an unhandled rejection that ends the process.
+          failed = true;
+          this.options.counters.reconcileErrors++;
+          this.options.logger.error('reconcile failed; retrying', { error: String(err), retryInMs: this.retryMs });
+        })
+        .finally(() => {
+          this.running = undefined;
+          const next = failed ? Math.min(this.pendingDelay ?? Infinity, this.retryMs) : this.pendingDelay;
+          this.pendingDelay = undefined;
+          if (next !== undefined) this.schedule(next);
+        });
     }, delayMs);
   }
 
@@ -258,9 +273,16 @@ function sameSet(a: readonly string[], sortedB: readonly string[]): boolean {
   return sortedA.every((x, i) => x === sortedB[i]);
 }
 
-/** JSON with object keys sorted, so equal plans compare equal whatever order they were built in. */
+/**
+ * JSON with object keys sorted, so equal plans compare equal whatever order they were built
+ * in; Maps and Sets count by their entries, bigints by their digits.
+ */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v instanceof Map) return { '<Map>': [...v] };
+    if (v instanceof Set) return { '<Set>': [...v] };
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return v;
+  });
 }

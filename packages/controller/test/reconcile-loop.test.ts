@@ -300,6 +300,43 @@ describe('ReconcileLoop', () => {
     await loop.stop();
   });
 
+  it('waits retryMs before retrying a failed apply', async () => {
+    const attempts: number[] = [];
+    const { source, loop } = setup({
+      retryMs: 300,
+      apply: async () => {
+        attempts.push(performance.now());
+        if (attempts.length === 1) throw new Error('netlink busy');
+      },
+    });
+    source.data({ '10.0.0.1': '' });
+    while (attempts.length < 2) await pause(10);
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(290);
+    await loop.stop();
+  });
+
+  it('a retry armed far ahead does not hold back a change', async () => {
+    let failing = true;
+    let attempts = 0;
+    const { source, loop, plans } = setup({
+      retryMs: 5_000,
+      apply: async () => {
+        attempts++;
+        if (failing) throw new Error('netlink busy');
+      },
+    });
+    source.data({ '10.0.0.1': '' });
+    while (attempts < 1) await pause(5);
+    await pause(5); // the failed reconcile has ended and armed its 5 s retry
+    failing = false;
+    const before = plans();
+    const changedAt = performance.now();
+    source.data({ '10.0.0.2': '' });
+    while (plans() === before) await pause(5);
+    expect(performance.now() - changedAt).toBeLessThan(2_000);
+    await loop.stop();
+  });
+
   it('a planner that throws leaves the applied instances as they are', async () => {
     let broken = false;
     const { source, applied, loop, counters } = setup({
@@ -330,8 +367,29 @@ describe('ReconcileLoop', () => {
     expect(plans()).toBe(before);
   });
 
-  it('canonical() ignores key order and keeps array order', () => {
+  it('canonical() ignores key order, keeps array order, and sees into Maps, Sets and bigints', () => {
     expect(canonical({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe(canonical({ a: [2, { c: 2, d: 1 }], b: 1 }));
     expect(canonical([1, 2])).not.toBe(canonical([2, 1]));
+    expect(canonical({ m: new Map([['a', 1]]) })).not.toBe(canonical({ m: new Map([['a', 2]]) }));
+    expect(canonical({ s: new Set(['x']) })).not.toBe(canonical({ s: new Set(['y']) }));
+    expect(canonical({ n: 1n })).not.toBe(canonical({ n: 2n }));
+  });
+
+  it('an apply that throws something odd, or a plan that cannot be compared, is counted and retried, never unhandled', async () => {
+    let calls = 0;
+    const circular: { self?: unknown } = {};
+    circular.self = circular;
+    const { source, loop, counters } = setup({
+      plan: () => {
+        calls++;
+        return { instances: calls === 1 ? [circular as unknown as Instance] : [{ vip: '10.0.0.1' }], rejected: [] };
+      },
+    });
+    source.data({});
+    while (calls < 2) await pause(10);
+    await loop.settled();
+    expect(counters.reconcileErrors).toBe(1);
+    expect(loop.plan?.instances).toEqual([{ vip: '10.0.0.1' }]);
+    await loop.stop();
   });
 });
