@@ -50,6 +50,8 @@ export interface DaemonOptions {
   readonly dataPlane: DataPlane;
   /** Overrides the config's global.statusSocket. */
   readonly statusSocket?: string;
+  /** The control socket's limit for a client that sends no whole request line. */
+  readonly controlIdleTimeoutMs?: number;
   readonly clock?: Clock;
   /** Overrides the config's log settings entirely (tests). */
   readonly logger?: Logger;
@@ -107,7 +109,7 @@ export class Daemon {
     this.control = new ControlServer(this.options.statusSocket ?? config.global.statusSocket, {
       status: () => this.status(),
       reload: () => this.reload(),
-    });
+    }, { idleTimeoutMs: this.options.controlIdleTimeoutMs });
     await this.control.start();
     this.instances.onTransition(() => this.control?.notifyWatchers());
     await this.startMetrics(config.global.metrics?.listen);

@@ -6,8 +6,9 @@ export type { ApplyOutcome, ApplyReport, InstanceApplyResult, TransitionEvent } 
 export { planApply, changedFields, RESTART_FIELDS, type PlannedStep } from './instances/plan.js';
 export { InstanceRunner, machineConfig, type TransitionRecord } from './instance/runner.js';
 export type { InstanceCounters } from './instance/counters.js';
-export { ControlServer } from './control/server.js';
-export { controlRequest, ControlClientError } from './control/client.js';
+export { ControlServer, DEFAULT_CONTROL_IDLE_TIMEOUT_MS, MAX_REQUEST_BYTES, type ControlServerLimits } from './control/server.js';
+export { controlRequest, ControlClientError, DEFAULT_CONTROL_TIMEOUT_MS, type ControlRequestOptions } from './control/client.js';
+export { parseControlRequest } from './control/protocol.js';
 export type { ControlRequest, ControlResponse, GlobalChange, InstanceStatus, StatusReport, ReloadReport } from './control/protocol.js';
 export { createLogger, reconfigureLogger, type Logger, type LogFormat } from './logging.js';
 export type * from './ports.js';

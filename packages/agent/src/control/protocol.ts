@@ -1,4 +1,4 @@
-/** The control socket's protocol: one JSON request line, JSON response lines. */
+/** The control socket's protocol: one JSON request line per connection, JSON response lines. */
 import type { VrrpState } from '@keepvip/vrrp';
 import type { InstanceFailure } from '../instances/failures.js';
 import type { InstanceApplyResult } from '../instances/report.js';
@@ -46,3 +46,35 @@ export type ControlResponse =
   | { readonly ok: true; readonly status: StatusReport }
   | { readonly ok: true; readonly reload: ReloadReport }
   | { readonly ok: false; readonly error: string };
+
+export const CONTROL_COMMANDS = ['status', 'reload', 'watch'] as const satisfies readonly ControlRequest['command'][];
+
+export type ParsedRequest = { readonly ok: true; readonly request: ControlRequest } | { readonly ok: false; readonly error: string };
+
+/** One request line, checked member by member: whatever a client sends, an error names what is wrong. */
+export function parseControlRequest(line: string): ParsedRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, error: 'request is not JSON (send one line such as {"command":"status"})' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: `request must be a JSON object such as {"command":"status"}, not ${describe(value)}` };
+  }
+  const members = Object.keys(value);
+  const extra = members.find((key) => key !== 'command');
+  if (extra !== undefined) return { ok: false, error: `unknown member ${JSON.stringify(extra)} in the request (it takes only "command")` };
+  const command: unknown = (value as { command?: unknown }).command;
+  if (!members.includes('command')) return { ok: false, error: `request has no "command" (one of ${CONTROL_COMMANDS.join(', ')})` };
+  if (typeof command !== 'string') return { ok: false, error: `"command" must be a string, not ${describe(command)}` };
+  const known = CONTROL_COMMANDS.find((c) => c === command);
+  if (known === undefined) return { ok: false, error: `unknown command ${JSON.stringify(command.slice(0, 64))} (one of ${CONTROL_COMMANDS.join(', ')})` };
+  return { ok: true, request: { command: known } };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError, createLinuxDataPlane, createLogger, Daemon, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
+import { durationMs } from '../duration-option.js';
 
 interface RunOptions {
   config: string;
   socket?: string;
+  controlTimeout?: number;
   logFormat?: LogFormat;
   logLevel?: string;
 }
@@ -17,6 +19,7 @@ export function registerRun(program: Command): void {
     .description('run the VRRP instances of a configuration file')
     .requiredOption('-c, --config <file>', 'YAML configuration')
     .option('-s, --socket <path>', 'control socket (overrides global.statusSocket)')
+    .option('--control-timeout <duration>', 'control socket: time a client has to send its request line (default 5s)', durationMs)
     .option('--log-format <format>', 'json or pretty (overrides global.log.format)')
     .option('--log-level <level>', 'error, warn, info or debug (overrides global.log.level)')
     .action(async (opts: RunOptions) => {
@@ -34,6 +37,7 @@ export function registerRun(program: Command): void {
         dataPlane: createLinuxDataPlane(),
         logFlags: { format: opts.logFormat, level: opts.logLevel },
         ...(opts.socket === undefined ? {} : { statusSocket: opts.socket }),
+        ...(opts.controlTimeout === undefined ? {} : { controlIdleTimeoutMs: opts.controlTimeout }),
       });
       let stopping = false;
       const stop = (why: string, code: number) => {
