@@ -8,6 +8,7 @@ export { InstanceRunner, machineConfig, type TransitionRecord } from './instance
 export type { InstanceCounters } from './instance/counters.js';
 export { ControlServer, DEFAULT_CONTROL_IDLE_TIMEOUT_MS, MAX_REQUEST_BYTES, type ControlServerLimits } from './control/server.js';
 export { controlRequest, ControlClientError, DEFAULT_CONTROL_TIMEOUT_MS, type ControlRequestOptions } from './control/client.js';
+export { DaemonLock, DaemonLockedError, defaultNodeLockPath, socketLockPath, type DaemonLockPaths } from './daemon-lock.js';
 export { parseControlRequest } from './control/protocol.js';
 export type { ControlRequest, ControlResponse, GlobalChange, InstanceStatus, StatusReport, ReloadReport } from './control/protocol.js';
 export { createLogger, reconfigureLogger, type Logger, type LogFormat } from './logging.js';

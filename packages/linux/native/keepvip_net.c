@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -901,6 +902,26 @@ static napi_value kv_release_free_memory(napi_env env, napi_callback_info info) 
 #endif
 }
 
+/*
+ * tryLockExclusive(fd): flock(fd, LOCK_EX | LOCK_NB). undefined once held, "EAGAIN" while
+ * another open file description holds it, else the errno name. Never blocks.
+ */
+static napi_value kv_try_lock_exclusive(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int fd;
+  KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !kv_get_int(env, argv[0], &fd) || fd < 0) {
+    napi_throw_type_error(env, NULL, "tryLockExclusive(fd): fd must be a file descriptor");
+    return NULL;
+  }
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc < 0 && errno == EINTR);
+  return rc < 0 ? kv_errno_name(env, errno) : kv_undefined(env);
+}
+
 static napi_value kv_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "packetOpen", NULL, kv_packet_open, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -920,6 +941,7 @@ static napi_value kv_init(napi_env env, napi_value exports) {
     { "close", NULL, kv_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "socketDrops", NULL, kv_socket_drops, NULL, NULL, NULL, napi_enumerable, NULL },
     { "releaseFreeMemory", NULL, kv_release_free_memory, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "tryLockExclusive", NULL, kv_try_lock_exclusive, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   KV_CALL(env, napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props));
   return exports;

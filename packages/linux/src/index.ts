@@ -62,3 +62,5 @@ export {
   type ValidBinding,
 } from './nft/nat-binding.js';
 export { renderNatScript, desiredContents, DEFAULT_NAT_TABLE, AFFINITY_SET_SIZE, type NatTableContents } from './nft/nat-render.js';
+
+export { tryLockExclusive } from './lock/file-lock.js';

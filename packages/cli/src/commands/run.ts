@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { ConfigError, createLinuxDataPlane, createLogger, Daemon, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
+import { ConfigError, createLinuxDataPlane, createLogger, Daemon, DaemonLock, DaemonLockedError, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
 import { durationMs } from '../duration-option.js';
 
 interface RunOptions {
   config: string;
   socket?: string;
+  lock?: string;
   controlTimeout?: number;
   logFormat?: LogFormat;
   logLevel?: string;
@@ -19,17 +20,30 @@ export function registerRun(program: Command): void {
     .description('run the VRRP instances of a configuration file')
     .requiredOption('-c, --config <file>', 'YAML configuration')
     .option('-s, --socket <path>', 'control socket (overrides global.statusSocket)')
+    .option('--lock <path>', 'node lock file (default: one per network namespace under /run/keepvip)')
     .option('--control-timeout <duration>', 'control socket: time a client has to send its request line (default 5s)', durationMs)
     .option('--log-format <format>', 'json or pretty (overrides global.log.format)')
     .option('--log-level <level>', 'error, warn, info or debug (overrides global.log.level)')
     .action(async (opts: RunOptions) => {
       let logger: Logger;
+      let statusSocket: string;
       try {
         const { config } = await loadConfigFile(opts.config);
         logger = createLogger({ format: opts.logFormat ?? config.global.log.format, level: opts.logLevel ?? config.global.log.level });
+        statusSocket = opts.socket ?? config.global.statusSocket;
       } catch (error) {
         process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
         process.exitCode = 1;
+        return;
+      }
+      // Before anything is touched: a second daemon must not purge the first's VIPs or socket.
+      let lock: DaemonLock;
+      try {
+        lock = DaemonLock.acquire({ statusSocket, ...(opts.lock === undefined ? {} : { node: opts.lock }) });
+      } catch (error) {
+        const fields = error instanceof DaemonLockedError ? { lock: error.path, holderPid: error.holderPid } : {};
+        logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`, fields);
+        exitAfterOutput(1);
         return;
       }
       const daemon = new Daemon({
@@ -49,7 +63,11 @@ export function registerRun(program: Command): void {
           exitAfterOutput(1);
         }, SHUTDOWN_DEADLINE_MS).unref();
         daemon.shutdown().then(
-          () => exitAfterOutput(code),
+          () => {
+            // Only now: a new daemon may start once this one's VIPs and socket are gone.
+            lock.release();
+            exitAfterOutput(code);
+          },
           (error: unknown) => {
             logger.error(`shutdown failed: ${String(error)}`);
             exitAfterOutput(1);

@@ -111,6 +111,8 @@ export interface NativeAddon {
   socketDrops?(handle: NativeHandle): number | ErrnoName;
   /** glibc's malloc_trim(0): true if memory went back to the kernel; undefined off glibc. */
   releaseFreeMemory(): boolean | undefined;
+  /** flock(fd, LOCK_EX | LOCK_NB): undefined once held, "EAGAIN" while another holds it. */
+  tryLockExclusive(fd: number): undefined | ErrnoName;
 }
 
 // Same relative path from src/native/ (ts-jest) and dist/native/ (built code).
