@@ -65,13 +65,21 @@ export function keepvipConfig(lab: Lab, node: LabNode, start: KeepvipStart): str
   ].join('\n');
 }
 
-/** `cli`: another build's packages/cli/dist/main.js (a benchmark comparing builds). */
-export function startKeepvip(lab: Lab, node: LabNode, start: KeepvipStart | { readonly configText: string }, options: { readonly cli?: string } = {}): RunningDaemon {
+/**
+ * `cli`: another build's packages/cli/dist/main.js (a benchmark comparing builds); `args` go
+ * after `run --config FILE --socket PATH` (e.g. `--control-timeout 300ms`).
+ */
+export function startKeepvip(
+  lab: Lab,
+  node: LabNode,
+  start: KeepvipStart | { readonly configText: string },
+  options: { readonly cli?: string; readonly args?: readonly string[] } = {},
+): RunningDaemon {
   const configFile = join(lab.dir, `${node.name}.keepvip.yaml`);
   writeFileSync(configFile, 'configText' in start ? start.configText : keepvipConfig(lab, node, start));
   const socket = join(lab.dir, `${node.name}.sock`);
   const logFile = join(lab.dir, `${node.name}.keepvip.log`);
-  const child = lab.spawn(node.ns, [process.execPath, ...nodeFlags(), options.cli ?? KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket]);
+  const child = lab.spawn(node.ns, [process.execPath, ...nodeFlags(), options.cli ?? KEEPVIP_CLI, 'run', '--config', configFile, '--socket', socket, ...(options.args ?? [])]);
   tee(child, logFile);
   return { kind: 'keepvip', node, process: child, logFile, socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
 }
