@@ -4,7 +4,7 @@
  * Run directly by Node 24 (type stripping) and imported by the end-to-end tests.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -191,7 +191,23 @@ export class Lab {
         }
       }
     }
-    for (const ns of [...this.namespaces].reverse()) run(['ip', 'netns', 'del', ns]);
+    for (const ns of [...this.namespaces].reverse()) {
+      removeNodeLock(ns);
+      run(['ip', 'netns', 'del', ns]);
+    }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A keepvip SIGKILLed in the namespace leaves its default node lock file behind (held by no
+ * one): /run/keepvip/netns-INODE.lock, as packages/agent/src/daemon-lock.ts names it. The
+ * namespace's inode is that of its /run/netns file.
+ */
+function removeNodeLock(ns: string): void {
+  try {
+    rmSync(`/run/keepvip/netns-${statSync(`/run/netns/${ns}`).ino}.lock`, { force: true });
+  } catch {
+    // No such namespace (any more).
   }
 }

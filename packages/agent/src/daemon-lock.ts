@@ -4,11 +4,12 @@
  * locks before it touches anything, and refuses to start, naming the holder, if either is held.
  *
  * The locks are flock(2) locks (see @keepvip/linux tryLockExclusive): the kernel drops them
- * when the holder exits or is killed, so a SIGKILLed daemon never blocks the next start. The
- * files stay (emptied) after a clean exit: removing a lock file races a starter that has just
- * opened it.
+ * when the holder exits or is killed, so a SIGKILLed daemon never blocks the next start (its
+ * file stays, held by no one). A clean exit removes the files while still holding them; a
+ * starter that opened a file just before must not then hold a lock on a removed file, so it
+ * checks, once it holds the lock, that the path still names its file, and starts again if not.
  */
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tryLockExclusive } from '@keepvip/linux';
 
@@ -45,7 +46,7 @@ export class DaemonLockedError extends Error {
   }
 }
 
-interface HeldFile {
+export interface HeldFile {
   readonly path: string;
   readonly fd: number;
 }
@@ -76,32 +77,54 @@ export class DaemonLock {
     return this.held.map((h) => h.path);
   }
 
-  /** Call after the daemon has stopped (VIPs removed, socket closed). */
+  /** Call after the daemon has stopped (VIPs removed, socket closed); removes the files. */
   release(): void {
     for (const file of this.held) unlock(file);
     this.held = [];
   }
 }
 
-function lockFile(path: string, what: string): HeldFile {
+/** Starts again this often at most when the file is replaced under us (a holder leaving each time). */
+const MAX_ATTEMPTS = 10;
+
+/** One lock file; `opened` runs between open and flock (tests replace the file there). */
+export function lockFile(path: string, what: string, opened: () => void = () => undefined): HeldFile {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  // Opened without truncation: the holder's PID in it is what a refused starter reports.
-  // libuv opens with O_CLOEXEC, so notify scripts and track scripts do not inherit the lock.
-  const fd = openSync(path, 'a+', 0o644);
-  let state: 'acquired' | 'held';
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    // Opened without truncation: the holder's PID in it is what a refused starter reports.
+    // libuv opens with O_CLOEXEC, so notify scripts and track scripts do not inherit the lock.
+    const fd = openSync(path, 'a+', 0o644);
+    let state: 'acquired' | 'held';
+    try {
+      opened();
+      state = tryLockExclusive(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    if (state === 'held') {
+      closeSync(fd);
+      throw new DaemonLockedError(path, holderOf(path), what);
+    }
+    if (!namesFile(path, fd)) {
+      closeSync(fd); // removed by the holder that just left: lock the file there now
+      continue;
+    }
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`);
+    return { path, fd };
+  }
+  throw new Error(`could not lock ${path}: it was replaced ${MAX_ATTEMPTS} times while being locked`);
+}
+
+function namesFile(path: string, fd: number): boolean {
   try {
-    state = tryLockExclusive(fd);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
+    const opened = fstatSync(fd);
+    const named = statSync(path);
+    return opened.ino === named.ino && opened.dev === named.dev;
+  } catch {
+    return false;
   }
-  if (state === 'held') {
-    closeSync(fd);
-    throw new DaemonLockedError(path, holderOf(path), what);
-  }
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`);
-  return { path, fd };
 }
 
 function holderOf(path: string): number | undefined {
@@ -113,10 +136,12 @@ function holderOf(path: string): number | undefined {
   }
 }
 
-function unlock(file: HeldFile): void {
+/** Removes the file while still holding it, then lets go (see the module comment). */
+export function unlock(file: HeldFile): void {
   try {
-    ftruncateSync(file.fd, 0);
-  } finally {
-    closeSync(file.fd);
+    unlinkSync(file.path);
+  } catch {
+    // Already gone (removed by hand): the lock still goes with the descriptor.
   }
+  closeSync(file.fd);
 }

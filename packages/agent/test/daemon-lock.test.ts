@@ -1,11 +1,11 @@
 /** One daemon per node and per control socket: real flock(2) locks, real processes, SIGKILL included. */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DaemonLock, DaemonLockedError, defaultNodeLockPath, socketLockPath } from '../src/daemon-lock.js';
+import { DaemonLock, DaemonLockedError, defaultNodeLockPath, lockFile, socketLockPath, unlock } from '../src/daemon-lock.js';
 
 const AGENT_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
 
@@ -99,10 +99,27 @@ describe('DaemonLock', () => {
     expect(() => acquire(otherNode, join(dir, 'third.sock'))).not.toThrow();
   });
 
-  it('release lets the next daemon start, and empties the files', () => {
+  it('release lets the next daemon start, and removes the files', () => {
     acquire().release();
-    expect(readFileSync(nodeLock, 'utf8')).toBe('');
+    expect(existsSync(nodeLock)).toBe(false);
+    expect(existsSync(`${socket}.lock`)).toBe(false);
     expect(() => acquire()).not.toThrow();
+  });
+
+  it('a starter that opened the file just before its holder removed it locks the file there now, not the removed one', () => {
+    const first = acquire();
+    let opens = 0;
+    const held = lockFile(nodeLock, 'runs on this node', () => {
+      if (opens++ === 0) first.release(); // the holder leaves between our open and our flock
+    });
+    try {
+      expect(opens).toBe(2);
+      expect(fstatSync(held.fd).ino).toBe(statSync(nodeLock).ino);
+      // So the next starter is refused, as it must be.
+      expect(refusal().holderPid).toBe(process.pid);
+    } finally {
+      unlock(held);
+    }
   });
 
   it('a SIGKILLed holder does not block the next start', async () => {

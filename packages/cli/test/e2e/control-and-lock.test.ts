@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { KEEPVIP_CLI, startKeepvip, type VrrpGroup } from '../../../../scripts/lab/daemons.ts';
@@ -129,6 +129,10 @@ describe('hostile input in the namespace lab', () => {
       return { code, stderr };
     };
 
+    // The default node lock is keyed by the node's network namespace.
+    const nodeLock = `/run/keepvip/netns-${statSync(`/run/netns/${node.ns}`).ino}.lock`;
+    expect(readFileSync(nodeLock, 'utf8')).toBe(`${first.process.pid}\n`);
+
     // The same config on the same node (the operator's mistake), then with its own socket.
     for (const args of [['--socket', socket], ['--socket', join(lab.dir, 'second.sock')]]) {
       const second = await run(node.ns, args);
@@ -154,6 +158,11 @@ describe('hostile input in the namespace lab', () => {
     const restarted = startKeepvip(lab, node, { priority: 150, group });
     await waitFor('the restarted daemon to be Master', () => stateOf(lab!, restarted) === 'Master', 15_000);
     expect(readFileSync(restarted.logFile, 'utf8')).not.toContain('cannot start');
+    expect(readFileSync(nodeLock, 'utf8')).toBe(`${restarted.process.pid}\n`);
+    // A clean exit removes the lock files.
+    signalDaemon(restarted, 'SIGTERM');
+    expect(await exited(restarted)).toBe(0);
+    expect([existsSync(nodeLock), existsSync(`${socket}.lock`)]).toEqual([false, false]);
   });
 
   it('status and reload fail with a message when the daemon stalls, or dies before answering', async () => {
