@@ -5,8 +5,8 @@
  * coming on the wire.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { KEEPVIP_CLI, startKeepvip, type VrrpGroup } from '../../../../scripts/lab/daemons.ts';
@@ -168,45 +168,48 @@ describe('hostile input in the namespace lab', () => {
   it('status and reload fail with a message when the daemon stalls, or dies before answering', async () => {
     lab = Lab.create({ nodes: 1 });
     const node = lab.node(0);
-    const flag = join(lab.dir, 'stop-hook-running');
-    const config = (name: string) =>
-      [
-        'global:',
-        `  statusSocket: ${join(lab!.dir, 'node1.sock')}`,
-        'instances:',
-        `  - { name: ${name}, interface: eth0, vrid: 51, priority: 150, advertInterval: 100ms, vips: ["${VIP}/24"], notify: { stop: "echo $$ > ${flag}; exec sleep 30" } }`,
-        '',
-      ].join('\n');
-    const daemon = startKeepvip(lab, node, { configText: config('vi_1') });
+    const config = [
+      'global:',
+      `  statusSocket: ${join(lab.dir, 'node1.sock')}`,
+      'instances:',
+      `  - { name: vi_1, interface: eth0, vrid: 51, priority: 150, advertInterval: 100ms, vips: ["${VIP}/24"] }`,
+      '',
+    ].join('\n');
+    const daemon = startKeepvip(lab, node, { configText: config });
     const socket = daemon.socket as string;
     await waitFor('Master', () => stateOf(lab!, daemon) === 'Master', 10_000);
 
-    // A stalled daemon (stopped): the clients time out.
-    signalDaemon(daemon, 'SIGSTOP');
-    try {
-      const status = await cliAsync(['status', '--socket', socket, '--timeout', '500ms']);
-      expect(status).toMatchObject({ code: 1, stderr: `keepvip status: the daemon on ${socket} did not answer within 500 ms\n` });
-      const reload = await cliAsync(['reload', '--socket', socket, '--timeout', '500ms']);
-      expect(reload).toMatchObject({ code: 1, stderr: `keepvip reload: the daemon on ${socket} did not answer within 500 ms\n` });
-    } finally {
-      signalDaemon(daemon, 'SIGCONT');
-    }
-    // The reload the client gave up on was still queued: the daemon carries it out now.
-    await waitFor('the queued reload', () => readFileSync(daemon.logFile, 'utf8').includes('configuration reloaded'), 10_000);
-
-    // A reload that removes vi_1 waits for its stop hook; the daemon dies meanwhile.
-    writeFileSync(join(lab.dir, 'node1.keepvip.yaml'), config('vi_2'));
+    // The daemon dies in the middle of a reload, after reading the request: its config file is
+    // now a FIFO, so the reload waits in the read until the daemon is killed.
+    const configFile = join(lab.dir, 'node1.keepvip.yaml');
+    rmSync(configFile);
+    execFileSync('mkfifo', [configFile]);
     const reloading = cliAsync(['reload', '--socket', socket]);
-    const hook = await waitFor('the stop hook (the reload is under way)', () => {
-      const pid = existsSync(flag) ? Number(readFileSync(flag, 'utf8').trim()) : 0;
-      return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+    // Opening a FIFO to write without blocking succeeds once a reader has it open: the daemon.
+    const writer = await waitFor('the daemon to read its config (the reload is under way)', () => {
+      try {
+        return openSync(configFile, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        return undefined;
+      }
     }, 10_000);
     signalDaemon(daemon, 'SIGKILL');
-    process.kill(hook, 'SIGKILL');
+    closeSync(writer);
     const reload = await reloading;
     expect(reload).toMatchObject({ code: 1, stdout: '', stderr: `keepvip reload: the daemon on ${socket} closed the connection without answering (did it stop?)\n` });
-    const status = await cliAsync(['status', '--socket', socket]);
-    expect(status.code).toBe(1);
-    expect(status.stderr).toMatch(/^keepvip status: no keepvip daemon answers on /);
+    const gone = await cliAsync(['status', '--socket', socket]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^keepvip status: no keepvip daemon answers on /);
+
+    // A stalled daemon (stopped): the clients time out.
+    rmSync(configFile); // the FIFO: startKeepvip writes a file there again
+    const stalled = startKeepvip(lab, node, { configText: config });
+    await waitFor('Master again', () => stateOf(lab!, stalled) === 'Master', 10_000);
+    signalDaemon(stalled, 'SIGSTOP');
+    const status = await cliAsync(['status', '--socket', socket, '--timeout', '500ms']);
+    expect(status).toMatchObject({ code: 1, stderr: `keepvip status: the daemon on ${socket} did not answer within 500 ms\n` });
+    const stalledReload = await cliAsync(['reload', '--socket', socket, '--timeout', '500ms']);
+    expect(stalledReload).toMatchObject({ code: 1, stderr: `keepvip reload: the daemon on ${socket} did not answer within 500 ms\n` });
+    signalDaemon(stalled, 'SIGKILL');
   });
 });
