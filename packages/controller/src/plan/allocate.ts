@@ -19,6 +19,7 @@ import { canonicalIp, familyOf, type Family } from './address.js';
 import { compareByAge, objectKey, type Service } from './cluster.js';
 import { freeAddresses, poolContains, type AddressPool } from './pools.js';
 import { RejectionCode, type Rejection } from './rejection.js';
+import { quote } from './text.js';
 
 export const LOAD_BALANCER_CLASS = 'keepvip.io/vrrp';
 export const LOAD_BALANCER_IPS_ANNOTATION = 'keepvip.io/loadBalancerIPs';
@@ -81,7 +82,7 @@ function requestedIps(service: Service): Requested {
   const allowed = new Set(service.spec?.ipFamilies === undefined ? [4, 6] : serviceFamilies(service).required.concat(serviceFamilies(service).optional));
   for (const item of text.split(',')) {
     const ip = canonicalIp(item.trim());
-    if (ip === undefined) return { error: `${where}: "${item.trim()}" is not an IP address` };
+    if (ip === undefined) return { error: `${where}: ${quote(item.trim())} is not an IP address` };
     const family = familyOf(ip) as Family;
     if (ips.some((other) => familyOf(other) === family)) return { error: `${where}: more than one IPv${family} address (one per family)` };
     if (!allowed.has(family)) return { error: `${where}: ${ip} is IPv${family}, but the Service's ipFamilies are [${(service.spec?.ipFamilies ?? []).join(', ')}]` };
@@ -105,7 +106,7 @@ export function allocateLoadBalancerIPs(input: AllocationInput): AllocationResul
     const name = service.metadata.annotations?.[ADDRESS_POOL_ANNOTATION];
     if (name === undefined) return [...input.pools];
     const pool = input.pools.find((p) => p.name === name);
-    return pool === undefined ? `annotation ${ADDRESS_POOL_ANNOTATION}: no pool is named "${name}"` : [pool];
+    return pool === undefined ? `annotation ${ADDRESS_POOL_ANNOTATION}: no pool is named ${quote(name)}` : [pool];
   };
   // Pass 1, oldest first: requested IPs, else the IPs remembered in status.
   for (const service of services) {

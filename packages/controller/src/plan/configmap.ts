@@ -21,6 +21,7 @@ import type { ConfigMap } from './cluster.js';
 import type { Family } from './address.js';
 import { parsePools, type AddressPool } from './pools.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
+import { quote, quoteValue } from './text.js';
 
 /** The reserved ConfigMap key that declares address pools. */
 export const POOLS_KEY = '_pools';
@@ -66,10 +67,10 @@ const fail = (reason: string, code: RejectionCode = RejectionCode.InvalidEntry):
 /** `namespace/name`, both DNS labels. */
 export function parseServiceRef(text: string): ServiceRef | string {
   const parts = text.split('/');
-  if (parts.length !== 2) return `"${text}" is not namespace/service`;
+  if (parts.length !== 2) return `${quote(text)} is not namespace/service`;
   const [namespace = '', name = ''] = parts;
-  if (!DNS_LABEL.test(namespace)) return `"${namespace}" is not a namespace name`;
-  if (!DNS_LABEL.test(name)) return `"${name}" is not a Service name`;
+  if (!DNS_LABEL.test(namespace)) return `${quote(namespace)} is not a namespace name`;
+  if (!DNS_LABEL.test(name)) return `${quote(name)} is not a Service name`;
   return { namespace, name };
 }
 
@@ -83,14 +84,14 @@ function checkMode(mode: string): Parsed<undefined> {
     case 'PROXY':
       return fail("PROXY (kube-keepalived-vip's HAProxy) is not supported: kube-proxy forwards to the endpoints; remove \":PROXY\"", RejectionCode.UnsupportedMode);
     default:
-      return fail(`"${mode}" is not a forwarding mode (NAT is the only one)`, RejectionCode.UnsupportedMode);
+      return fail(`${quote(mode)} is not a forwarding mode (NAT is the only one)`, RejectionCode.UnsupportedMode);
   }
 }
 
 function parseShort(key: string, value: string): Parsed<VipEntry> {
   const vip = parseVip(key);
   if (typeof vip === 'string' || vip.family !== 4 || key.includes('/')) {
-    return fail(`key "${key}" is not an IPv4 address; write IPv6 VIPs and other forms as a mapping with "vip" (the extended form)`);
+    return fail(`key ${quote(key)} is not an IPv4 address; write IPv6 VIPs and other forms as a mapping with "vip" (the extended form)`);
   }
   const text = value.trim();
   if (text === '') return { ok: true, value: { key, address: vip.address, prefixLength: vip.prefixLength, family: 4, preferredNodes: [], ports: [] } };
@@ -109,7 +110,7 @@ function stringList(value: unknown, what: string, check: (item: string) => boole
   if (!Array.isArray(value)) return fail(`${what} is not a list`);
   const out: string[] = [];
   for (const item of value as unknown[]) {
-    if (typeof item !== 'string' || !check(item)) return fail(`${what}: ${JSON.stringify(item)} is not valid`);
+    if (typeof item !== 'string' || !check(item)) return fail(`${what}: ${quoteValue(item)} is not valid`);
     out.push(item);
   }
   return { ok: true, value: out };
@@ -117,9 +118,10 @@ function stringList(value: unknown, what: string, check: (item: string) => boole
 
 function parseExtended(key: string, object: Record<string, unknown>): Parsed<VipEntry> {
   const unknown = Object.keys(object).filter((field) => !(EXTENDED_FIELDS as readonly string[]).includes(field));
-  if (unknown.length > 0) return fail(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((f) => `"${f}"`).join(', ')} (known: ${EXTENDED_FIELDS.join(', ')})`);
+  if (unknown.length > 0) return fail(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map(quote).join(', ')} (known: ${EXTENDED_FIELDS.join(', ')})`);
   if (typeof object.vip !== 'string') return fail('"vip" is required: an IPv4 or IPv6 address');
-  const vip = parseVip(object.vip);
+  // The agent's reason repeats the text: only short text is worth repeating.
+  const vip = object.vip.length > 64 ? `${quote(object.vip)} is not an IPv4 or IPv6 address` : parseVip(object.vip);
   if (typeof vip === 'string') return fail(`vip: ${vip}`);
   let service: ServiceRef | undefined;
   if (object.service !== undefined && object.service !== null && object.service !== '') {
@@ -134,10 +136,10 @@ function parseExtended(key: string, object: Record<string, unknown>): Parsed<Vip
     if (!mode.ok) return mode;
   }
   if (object.interface !== undefined && (typeof object.interface !== 'string' || !INTERFACE.test(object.interface))) {
-    return fail(`interface: ${JSON.stringify(object.interface)} is not an interface name (1..15 characters)`);
+    return fail(`interface: ${quoteValue(object.interface)} is not an interface name (1..15 characters)`);
   }
   if (object.vrid !== undefined && (typeof object.vrid !== 'number' || !Number.isInteger(object.vrid) || object.vrid < 1 || object.vrid > 255)) {
-    return fail(`vrid: ${JSON.stringify(object.vrid)} is not a whole number in 1..255`);
+    return fail(`vrid: ${quoteValue(object.vrid)} is not a whole number in 1..255`);
   }
   let preferredNodes: string[] = [];
   if (object.preferredNodes !== undefined) {
@@ -150,7 +152,7 @@ function parseExtended(key: string, object: Record<string, unknown>): Parsed<Vip
     if (!Array.isArray(object.ports)) return fail('ports is not a list');
     for (const port of object.ports as unknown[]) {
       const valid = (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) || (typeof port === 'string' && DNS_LABEL.test(port));
-      if (!valid) return fail(`ports: ${JSON.stringify(port)} is not a port number or name`);
+      if (!valid) return fail(`ports: ${quoteValue(port)} is not a port number or name`);
       ports.push(port as number | string);
     }
     if (service === undefined && ports.length > 0) return fail('ports needs a service');
@@ -220,7 +222,7 @@ export function parseVipConfigMap(configMap: ConfigMap | undefined): ParsedVipCo
     }
     const owner = owners.get(parsed.value.address);
     if (owner !== undefined) {
-      rejected.push({ key, reason: `VIP ${parsed.value.address} is already given by key "${owner}"`, code: RejectionCode.VipConflict, object });
+      rejected.push({ key, reason: `VIP ${parsed.value.address} is already given by key ${quote(owner)}`, code: RejectionCode.VipConflict, object });
       continue;
     }
     owners.set(parsed.value.address, key);

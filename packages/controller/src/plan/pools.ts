@@ -12,6 +12,7 @@
 import { parse as parseYaml } from 'yaml';
 import { parseVip } from '@keepvip/agent';
 import { bigIntToIp, canonicalIp, familyOf, ipToBigInt, type Family } from './address.js';
+import { quote, quoteValue } from './text.js';
 
 export interface AddressRange {
   readonly family: Family;
@@ -32,14 +33,14 @@ function parseRange(item: string): AddressRange | string {
   if (dash >= 0 && !text.includes('/')) {
     const first = canonicalIp(text.slice(0, dash).trim());
     const last = canonicalIp(text.slice(dash + 1).trim());
-    if (first === undefined || last === undefined) return `"${item}" is not a range of two addresses`;
+    if (first === undefined || last === undefined) return `${quote(item)} is not a range of two addresses`;
     const family = familyOf(first) as Family;
-    if (familyOf(last) !== family) return `"${item}" mixes IPv4 and IPv6`;
+    if (familyOf(last) !== family) return `${quote(item)} mixes IPv4 and IPv6`;
     const range = { family, first: ipToBigInt(first), last: ipToBigInt(last) };
-    return range.first <= range.last ? range : `"${item}" ends before it starts`;
+    return range.first <= range.last ? range : `${quote(item)} ends before it starts`;
   }
   const vip = parseVip(text);
-  if (typeof vip === 'string') return `"${item}" is not a CIDR, a range or an address`;
+  if (typeof vip === 'string') return text.length > 64 ? `${quote(item)} is not a CIDR, a range or an address` : vip;
   const bits = vip.family === 4 ? 32 : 128;
   const size = 1n << BigInt(bits - vip.prefixLength);
   const first = (ipToBigInt(vip.address) / size) * size;
@@ -63,7 +64,7 @@ export function parsePools(text: string): { pools: AddressPool[]; errors: string
   for (const name of Object.keys(document).sort()) {
     const items: unknown = (document as Record<string, unknown>)[name];
     if (!POOL_NAME.test(name)) {
-      errors.push(`pool "${name}": the name is not a DNS label`);
+      errors.push(`pool ${quote(name)}: the name is not a DNS label`);
       continue;
     }
     if (!Array.isArray(items)) {
@@ -72,7 +73,7 @@ export function parsePools(text: string): { pools: AddressPool[]; errors: string
     }
     const ranges: AddressRange[] = [];
     (items as unknown[]).forEach((item, index) => {
-      const range = typeof item === 'string' ? parseRange(item) : `${JSON.stringify(item)} is not a string`;
+      const range = typeof item === 'string' ? parseRange(item) : `${quoteValue(item)} is not a string`;
       if (typeof range === 'string') errors.push(`pool "${name}" [${index}]: ${range}`);
       else ranges.push(range);
     });

@@ -43,6 +43,8 @@ describe('parseVipEntry', () => {
     ['extended bad node name', 'edge', '{ vip: 10.0.0.1, preferredNodes: [Node_A] }', /preferredNodes: "Node_A" is not valid/],
     ['extended port out of range', 'edge', '{ vip: 10.0.0.1, service: a/b, ports: [70000] }', /ports: 70000 is not a port number or name/],
     ['extended ports without a service', 'edge', '{ vip: 10.0.0.1, ports: [80] }', /ports needs a service/],
+    ['a long value is quoted short', '10.0.0.1', `${'x'.repeat(5000)}/svc`, /^"x{59}…" \(5000 characters\) is not a namespace name$/],
+    ['a long vip is quoted short', 'edge', `{ vip: "${'1'.repeat(300)}" }`, /^vip: "1{59}…" \(300 characters\) is not an IPv4 or IPv6 address$/],
     ['extended service not a string', 'edge', '{ vip: 10.0.0.1, service: 5 }', /service is not a "namespace\/name" string/],
   ];
   it.each(rows)('%s: %s = %j', (_, key, value, expected) => {
@@ -111,12 +113,14 @@ describe('parsePools', () => {
     ['a /31 keeps both', 'p: [10.0.0.8/31]', { pools: [['p', [['4', '10.0.0.8', '10.0.0.9']]]], errors: [] }],
     ['a single address', 'p: [10.0.0.8]', { pools: [['p', [['4', '10.0.0.8', '10.0.0.8']]]], errors: [] }],
     ['IPv6 CIDR keeps every address', 'p: ["fd00::100/126"]', { pools: [['p', [['6', 'fd00::100', 'fd00::103']]]], errors: [] }],
-    ['a bad item is left out alone', 'p: [10.0.0.8, nope, 10.0.0.9-10.0.0.1]', { pools: [['p', [['4', '10.0.0.8', '10.0.0.8']]]], errors: [/pool "p" \[1\]: "nope" is not a CIDR/, /pool "p" \[2\]: .* ends before it starts/] }],
+    ['a bad item is left out alone', 'p: [10.0.0.8, nope, 10.0.0.9-10.0.0.1]', { pools: [['p', [['4', '10.0.0.8', '10.0.0.8']]]], errors: [/pool "p" \[1\]: "nope" is not an IPv4 or IPv6 address/, /pool "p" \[2\]: .* ends before it starts/] }],
     ['mixed families in a range', 'p: ["10.0.0.1-fd00::1"]', { pools: [['p', []]], errors: [/mixes IPv4 and IPv6/] }],
     ['not a list', 'p: 10.0.0.1', { pools: [], errors: [/pool "p": is not a list/] }],
     ['bad pool name', 'P_1: [10.0.0.1]', { pools: [], errors: [/pool "P_1": the name is not a DNS label/] }],
     ['not a mapping', '[10.0.0.1]', { pools: [], errors: [/is not a mapping/] }],
     ['not YAML', 'p: [10.0.0.1', { pools: [], errors: [/not YAML or JSON/] }],
+    ['the unspecified address', 'p: [0.0.0.0/0]', { pools: [['p', []]], errors: [/"0.0.0.0\/0" is the unspecified address/] }],
+    ['an alias bomb', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]', { pools: [], errors: [/not YAML or JSON: Excessive alias count/] }],
   ];
   it.each(rows)('%s', (_, text, expected) => {
     const parsed = parsePools(text);
