@@ -176,7 +176,9 @@ function parseExtended(key: string, object: Record<string, unknown>): Parsed<Vip
 /** A value that parses as a YAML or JSON mapping is the extended form; anything else the short one. */
 function asMapping(value: string): Record<string, unknown> | undefined {
   const text = value.trim();
-  if (text === '') return undefined;
+  // A mapping opens with "{" or has a key ending in ":" before a space or a line end; the short
+  // form ("ns/svc:NAT") has neither, and skipping the YAML parser for it is most of the time saved.
+  if (!text.startsWith('{') && !/:(\s|$)/m.test(text)) return undefined;
   try {
     const parsed: unknown = parseYaml(text);
     return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;

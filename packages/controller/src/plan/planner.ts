@@ -19,7 +19,7 @@ import { allocateLoadBalancerIPs, LOAD_BALANCER_CLASS, type LoadBalancerAllocati
 import { isNodeReady, objectKey, type ClusterState, type Node, type Service } from './cluster.js';
 import { parseVipConfigMap, type VipEntry } from './configmap.js';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
-import { rendezvousScore } from './hash.js';
+import { rendezvousScorer } from './hash.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 import { assignTops } from './spread.js';
 import { allocateVrids, checkVridRange, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
@@ -198,7 +198,8 @@ function buildUnits(vips: readonly Vip[], state: ClusterState, rejected: Rejecti
 
 /** Nodes best first: tier, the top, then rendezvous order of `rankKey`. */
 function rankNodes(tiers: ReadonlyMap<string, number>, top: string, rankKey: string): string[] {
-  const scored = [...tiers].map(([node, tier]) => ({ node, tier, first: node === top ? 0 : 1, score: rendezvousScore(rankKey, node) }));
+  const score = rendezvousScorer(rankKey);
+  const scored = [...tiers].map(([node, tier]) => ({ node, tier, first: node === top ? 0 : 1, score: score(node) }));
   scored.sort((a, b) => a.tier - b.tier || a.first - b.first || b.score - a.score || compareText(a.node, b.node));
   return scored.map((s) => s.node);
 }
