@@ -413,8 +413,8 @@ async function main(): Promise<void> {
   say(`\n## Failover: client-visible outage, median (min–max) of the repetitions, event at ${phaseText} after an advert\n`);
   for (const l of lines) say(l);
   say('\n## Takeover on the wire (phase-free): old Master\'s last advert to the new Master\'s first, switch capture; beside the client\'s outage. median / p90 / max\n');
-  say('| event on the Master | advert | keepalived, wire | keepvip, wire | keepalived, client | keepvip, client |');
-  say('|---|---|---:|---:|---:|---:|');
+  say('| event on the Master | advert | keepalived, wire | keepvip, wire | keepvip / keepalived, wire medians | keepalived, client | keepvip, client |');
+  say('|---|---|---:|---:|---:|---:|---:|');
   for (const { advert, event } of scenarios) {
     const spread = (xs: readonly number[]): string => {
       if (xs.length === 0) return '—';
@@ -422,7 +422,11 @@ async function main(): Promise<void> {
       return `${ms(median(sorted))} / ${ms(percentile(sorted, 90))} / ${ms(sorted.at(-1))} (n=${xs.length})`;
     };
     const of = (impl: Impl, pick: (s: Sample) => number | undefined): string => spread(defined((samples.get(key(impl, advert, event)) ?? []).map(pick)));
-    say(`| ${EVENTS[event]} | ${advertText(advert)} | ${of('keepalived', (s) => s.takeoverMs)} | ${of('keepvip', (s) => s.takeoverMs)} | ${of('keepalived', (s) => s.outageMs)} | ${of('keepvip', (s) => s.outageMs)} |`);
+    const wireMedian = (impl: Impl): number => median(defined((samples.get(key(impl, advert, event)) ?? []).map((s) => s.takeoverMs)));
+    const ratio = wireMedian('keepvip') / wireMedian('keepalived');
+    say(
+      `| ${EVENTS[event]} | ${advertText(advert)} | ${of('keepalived', (s) => s.takeoverMs)} | ${of('keepvip', (s) => s.takeoverMs)} | ${Number.isFinite(ratio) ? ratio.toFixed(3) : '—'} | ${of('keepalived', (s) => s.outageMs)} | ${of('keepvip', (s) => s.outageMs)} |`,
+    );
   }
   say(`\ntarget: keepvip / keepalived <= ${TARGET_RATIO} on every row: ${misses.length === 0 ? 'met' : `missed on ${misses.length} row(s): ${misses.join('; ')}`}`);
   if (opts.events.includes('stop')) say(`graceful stop no slower than keepalived (medians): ${slowerStops.length === 0 ? 'yes' : `no, at ${slowerStops.join(', ')}`}`);
