@@ -321,6 +321,7 @@ class Informer<T extends { metadata: ObjectMeta }> {
   private readonly lw: ListWatch<KubernetesObject>;
   private failures = 0;
   private listed = 0;
+  private listFailed = false;
   private restart: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -332,6 +333,7 @@ class Informer<T extends { metadata: ObjectMeta }> {
         result = await opts.list();
       } catch (err) {
         countInto(opts.owner.counters.apiErrors, `${opts.resource}:list`);
+        this.listFailed = true; // counted here; 'error' reports the same failure next
         throw err;
       }
       if (this.listed++ > 0) countInto(opts.owner.counters.relists, opts.resource);
@@ -387,8 +389,8 @@ class Informer<T extends { metadata: ObjectMeta }> {
 
   private failed(err: unknown): void {
     if (!this.running) return;
-    const status = httpStatus(err);
-    if (status === undefined || status !== 410) countInto(this.opts.owner.counters.apiErrors, `${this.opts.resource}:watch`);
+    if (!this.listFailed && httpStatus(err) !== 410) countInto(this.opts.owner.counters.apiErrors, `${this.opts.resource}:watch`);
+    this.listFailed = false;
     this.failures++;
     const delay = this.opts.owner.backoffMs(this.failures);
     // The first failure is worth a warning; the repeats of one outage only at debug.

@@ -256,6 +256,8 @@ describeKube('KubeCluster (real kube-apiserver, keepvip ServiceAccount)', () => 
     await expect(cluster.waitForSync(1_500)).rejects.toThrow(/not synced after 1500 ms: configmaps, services, endpointslices, nodes not listed yet/);
     expect(cluster.synced).toBe(false);
     for (const r of ['configmaps', 'services', 'endpointslices', 'nodes']) expect(cluster.counters.apiErrors.get(`${r}:list`)).toBeGreaterThanOrEqual(2);
+    // A list that fails is one API error, not also a watch error.
+    expect([...cluster.counters.apiErrors.keys()].filter((k) => k.endsWith(':watch'))).toEqual([]);
   });
 
   describe('when the connection to the API server breaks', () => {
