@@ -73,6 +73,7 @@ export class Daemon {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadReport> | undefined;
   private reloadAgain: Promise<ReloadReport> | undefined;
+  private starting: Promise<ApplyReport> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: DaemonOptions) {
@@ -86,7 +87,12 @@ export class Daemon {
    * file's instances (one that fails is reported and retried; the daemon starts anyway), the
    * control socket and the metrics listener.
    */
-  async start(): Promise<ApplyReport> {
+  start(): Promise<ApplyReport> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<ApplyReport> {
     const { config, warnings } = await loadConfigFile(this.options.configFile);
     if (this.options.logger === undefined) reconfigureLogger(this.log, this.logSettings(config.global));
     for (const warning of warnings) this.log.warn(warning);
@@ -222,6 +228,9 @@ export class Daemon {
   }
 
   private async doShutdown(): Promise<void> {
+    // A start under way finishes first (its instances, socket and listener are then stopped
+    // like the others); one that failed left nothing to wait for.
+    await this.starting?.catch(() => undefined);
     if (this.reconcileTimer !== undefined) clearInterval(this.reconcileTimer);
     await this.instances.close();
     await this.control?.stop().catch((error: unknown) => this.log.warn(`could not remove the control socket: ${messageOf(error)}`));

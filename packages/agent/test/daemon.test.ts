@@ -1,6 +1,6 @@
 /** The process shell around apply: reloads of the file, global fields, the runtime API beside the file. */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon, validateConfig, type ResolvedInstance } from '../src/index.js';
@@ -99,5 +99,18 @@ describe('Daemon', () => {
     await Promise.all([first, ...later]);
     expect(s.daemon.status().instances.map((i) => i.name)).toEqual(['a', 'c']);
     await s.daemon.shutdown();
+  });
+
+  it('a stop asked during the start waits for it, then stops everything it started', async () => {
+    const s = setup();
+    s.write([s.instance('a', 51, 'eth0')]);
+    const starting = s.daemon.start();
+    const stopping = s.daemon.shutdown();
+    await starting;
+    await stopping;
+    expect(s.daemon.status().instances).toEqual([]);
+    expect(s.dp.openChannels()).toEqual([]);
+    expect(existsSync(join(s.dir, 'k.sock'))).toBe(false);
+    expect(s.dp.calls.at(-1)).toBe('close data plane');
   });
 });
