@@ -34,7 +34,7 @@ export class ConfigError extends Error {
 
 export async function loadConfigFile(file: string): Promise<{ config: ResolvedConfig; warnings: string[] }> {
   // The same read and validation as `keepvip validate` (config/file.ts).
-  const result = readConfigFile(file);
+  const result = await readConfigFile(file);
   if (!result.readable) throw new ConfigError(file, [`cannot read: ${result.reason}`]);
   if (!result.ok) throw new ConfigError(file, result.errors.map(formatIssue));
   return { config: result.config, warnings: result.warnings.map(formatIssue) };

@@ -1,11 +1,13 @@
 /**
- * Reads one configuration file (keepvip's own, or a keepalived.conf to import), refusing what
- * is not one: a FIFO would block the read forever (a reload that never ends), a device
- * (/dev/zero) or a file that keeps growing would fill the memory. The file is opened without
- * blocking and checked with fstat on that descriptor, so what is checked is what is read; at
- * most `maxBytes` are read, whatever size the file claims (/proc files say 0).
+ * Reads one file keepvip is given (its configuration, a keepalived.conf to import, a tracked
+ * file), refusing what is not one: a FIFO would block the read forever (a start or a reload
+ * that never ends), a device (/dev/zero) or a file that keeps growing would fill the memory.
+ * The file is opened without blocking and checked with fstat on that descriptor, so what is
+ * checked is what is read; at most `maxBytes` are read, whatever size the file claims (/proc
+ * files say 0).
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 export type ReadOutcome =
   | { readonly ok: true; readonly text: string; readonly bytes: number }
@@ -22,27 +24,69 @@ function kindOf(stats: Stats): string {
   return 'a special file';
 }
 
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** Why a file with these stats is not read, or undefined to read it. */
+function refusedByStats(stats: Stats, maxBytes: number): ReadOutcome | undefined {
+  if (!stats.isFile()) return { ok: false, reason: `is ${kindOf(stats)}, not a regular file`, tooLarge: false };
+  if (stats.size > maxBytes) return { ok: false, reason: `is ${stats.size} bytes, more than the ${maxBytes} read from one file`, tooLarge: true };
+  return undefined;
+}
+
+/** Chunks read so far, and the bound: a file that grows, or claims 0 bytes as /proc files do, is cut off. */
+class BoundedText {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** A buffer for the next read: one byte past the bound at most, to see a file cross it. */
+  next(): Buffer {
+    return Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.maxBytes + 1 - this.bytes));
+  }
+
+  /** Takes `read` bytes of `chunk`: the outcome once the file is done (0) or too large, else undefined. */
+  took(chunk: Buffer, read: number): ReadOutcome | undefined {
+    if (read === 0) return { ok: true, text: Buffer.concat(this.chunks, this.bytes).toString('utf8'), bytes: this.bytes };
+    this.chunks.push(chunk.subarray(0, read));
+    this.bytes += read;
+    if (this.bytes > this.maxBytes) return { ok: false, reason: `has more than the ${this.maxBytes} bytes read from one file`, tooLarge: true };
+    return undefined;
+  }
+}
+
+/** For the one-shot import; throws what open(2) throws (ENOENT, EACCES). */
 export function readRegularFile(path: string, maxBytes: number): ReadOutcome {
-  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  const fd = openSync(path, OPEN_FLAGS);
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) return { ok: false, reason: `is ${kindOf(stats)}, not a regular file`, tooLarge: false };
-    if (stats.size > maxBytes) return { ok: false, reason: `is ${stats.size} bytes, more than the ${maxBytes} read from one file`, tooLarge: true };
-    const chunks: Buffer[] = [];
-    let bytes = 0;
+    const refused = refusedByStats(fstatSync(fd), maxBytes);
+    if (refused !== undefined) return refused;
+    const text = new BoundedText(maxBytes);
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, maxBytes + 1 - bytes));
-      const read = readSync(fd, chunk, 0, chunk.length, null);
-      if (read === 0) break;
-      chunks.push(chunk.subarray(0, read));
-      bytes += read;
-      // A file that grows while it is read (or claims 0 bytes, as /proc files do).
-      if (bytes > maxBytes) return { ok: false, reason: `has more than the ${maxBytes} bytes read from one file`, tooLarge: true };
+      const chunk = text.next();
+      const outcome = text.took(chunk, readSync(fd, chunk, 0, chunk.length, null));
+      if (outcome !== undefined) return outcome;
     }
-    return { ok: true, text: Buffer.concat(chunks, bytes).toString('utf8'), bytes };
   } finally {
     closeSync(fd);
+  }
+}
+
+/** For the daemon: off the event loop, so a file on a stalled mount delays only its own read. */
+export async function readRegularFileAsync(path: string, maxBytes: number): Promise<ReadOutcome> {
+  const handle = await open(path, OPEN_FLAGS);
+  try {
+    const refused = refusedByStats(await handle.stat(), maxBytes);
+    if (refused !== undefined) return refused;
+    const text = new BoundedText(maxBytes);
+    for (;;) {
+      const chunk = text.next();
+      const outcome = text.took(chunk, (await handle.read(chunk, 0, chunk.length, null)).bytesRead);
+      if (outcome !== undefined) return outcome;
+    }
+  } finally {
+    await handle.close();
   }
 }
 

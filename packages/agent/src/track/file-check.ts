@@ -1,6 +1,9 @@
 /** A tracked file: its content is a number (keepalived track_file); re-read when it changes. */
-import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile } from 'node:fs';
+import { readErrorText, readRegularFileAsync } from '../config/read-file.js';
+
+/** A number and a newline; more is not a track file. */
+const MAX_TRACK_FILE_BYTES = 64;
 
 export class FileCheck {
   value = 0;
@@ -27,12 +30,14 @@ export class FileCheck {
     let value = 0;
     let problem: string | undefined;
     try {
-      const text = (await readFile(this.path, 'utf8')).trim();
-      const parsed = Number.parseInt(text, 10);
-      if (Number.isNaN(parsed)) problem = `${this.path} does not hold a number`;
+      // Bounded and non-blocking: a FIFO here held the daemon's start (and reloads) forever.
+      const read = await readRegularFileAsync(this.path, MAX_TRACK_FILE_BYTES);
+      const parsed = read.ok ? Number.parseInt(read.text.trim(), 10) : Number.NaN;
+      if (!read.ok) problem = `${this.path} ${read.reason}`;
+      else if (Number.isNaN(parsed)) problem = `${this.path} does not hold a number`;
       else value = parsed;
     } catch (error) {
-      problem = `${this.path} cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      problem = `${this.path} cannot be read: ${readErrorText(error)}`;
     }
     if (value !== this.value || problem !== undefined) {
       this.value = value;

@@ -6,9 +6,9 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .description('check a configuration file as run and reload would; prints every error with its path')
     .argument('<file>', 'YAML configuration')
-    .action((file: string) => {
+    .action(async (file: string) => {
       // The read and the validation run and reload use (a FIFO or /dev/zero is refused, not read).
-      const result = readConfigFile(file);
+      const result = await readConfigFile(file);
       if (!result.readable) {
         process.stderr.write(`${file}: cannot read: ${result.reason}\n`);
         process.exitCode = 2;
