@@ -20,3 +20,4 @@ export { DEFAULT_LEASE, KubeCluster, httpStatus, loadKubeConfig, type KubeCluste
 export { ReconcileLoop, canonical, type Apply, type Plan, type Planner, type ReconcileLoopOptions, type RejectedEntry, type ServiceIngress } from './reconcile-loop.js';
 export * from './plan/index.js';
 export * from './keepvip-planner.js';
+export { localInterfaceOf, localInterfaceTable } from './local-interface.js';

@@ -5,9 +5,14 @@
  */
 import { formatIssue, type ResolvedInstance } from '@keepvip/agent';
 import type { ClusterSnapshot } from './cluster.js';
+import { localInterfaceOf, localInterfaceTable } from './local-interface.js';
 import { planCluster, planNode, resolveInstances, type ClusterPlanOptions, type InstanceTemplate, type NodePlanOptions } from './plan/index.js';
 import type { Plan, Planner } from './reconcile-loop.js';
 
+/**
+ * Without `interface` or `interfaceOf`, an instance runs on the interface of this machine that
+ * holds the node's InternalIP (read once per plan).
+ */
 export interface KeepvipPlannerOptions extends ClusterPlanOptions, NodePlanOptions {
   /** Agent instance fields set on every planned instance (for example `{ advertInterval: '100ms' }`). */
   readonly template?: InstanceTemplate;
@@ -16,7 +21,8 @@ export interface KeepvipPlannerOptions extends ClusterPlanOptions, NodePlanOptio
 export function keepvipPlanner(options: KeepvipPlannerOptions): Planner<ResolvedInstance> {
   return (snapshot: ClusterSnapshot): Plan<ResolvedInstance> => {
     const cluster = planCluster(snapshot, options);
-    const mine = planNode(cluster, options);
+    const table = options.interface === undefined && options.interfaceOf === undefined ? localInterfaceTable() : undefined;
+    const mine = planNode(cluster, table === undefined ? options : { ...options, interfaceOf: (_node, _family, address) => localInterfaceOf(address, table) });
     const resolved = resolveInstances(mine.instances, options.template);
     // The template is checked when the controller starts; failing here is a bug, and the loop keeps the last plan.
     if (!resolved.ok) throw new Error(`planned instances do not validate: ${resolved.errors.map(formatIssue).join('; ')}`);

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { ClusterFile, NodePlan } from '@keepvip/controller';
 
 interface PlanOptions {
@@ -11,14 +10,6 @@ interface PlanOptions {
   defaultClass?: boolean;
   vridRange?: string;
   vipConfigmap: string;
-}
-
-/** The interface of this machine holding `address`, when the plan is for the machine it runs on. */
-function localInterfaceOf(address: string): string | undefined {
-  for (const [name, addresses] of Object.entries(networkInterfaces())) {
-    if ((addresses ?? []).some((a) => a.address === address)) return name;
-  }
-  return undefined;
 }
 
 function parseRange(text: string): { first: number; last: number } | undefined {
@@ -71,7 +62,7 @@ export function registerPlan(program: Command): void {
         }
       }
       // Loaded here: the controller brings @kubernetes/client-node, which the other commands never need.
-      const { plan, readClusterDocuments } = await import('@keepvip/controller');
+      const { localInterfaceOf, localInterfaceTable, plan, readClusterDocuments } = await import('@keepvip/controller');
       const { state, errors } = readClusterDocuments(files, { namespace, name });
       for (const error of errors) process.stderr.write(`${error}\n`);
       if (!state.nodes.some((n) => n.metadata.name === opts.node)) {
@@ -80,12 +71,13 @@ export function registerPlan(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      const table = localInterfaceTable();
       let result: NodePlan;
       try {
         result = plan(state, {
           node: opts.node,
           vridRange: range,
-          ...(opts.interface === undefined ? { interfaceOf: (_node, _family, address) => localInterfaceOf(address) ?? `<holding ${address}>` } : { interface: opts.interface }),
+          ...(opts.interface === undefined ? { interfaceOf: (_node, _family, address) => localInterfaceOf(address, table) ?? `<holding ${address}>` } : { interface: opts.interface }),
           ...(opts.unicast === true ? { unicast: true } : {}),
           ...(opts.defaultClass === true ? { defaultClass: true } : {}),
         });

@@ -75,6 +75,8 @@ describe('keepvip plan', () => {
     expect(lines[1]).toMatch(/^INSTANCE\s+INTERFACE\s+VRID\s+FAMILY\s+PRIO\s+VIPS\s+PEERS\s+SERVICES$/);
     expect(lines).toContainEqual(expect.stringMatching(/^k8s-v6-60\s+eth0\s+60\s+IPv6\s+250\s+2001:db8::100\/128\s+-\s+ingress\/controller$/));
     expect(lines.slice(-2)).toEqual(['REJECTED', `  ${DR.key}: ${DR.reason} [UnsupportedMode]`]);
+    // Without --interface, the interface of this machine holding the InternalIP, which it has not.
+    expect(keepvip('--node', 'node-b', EXAMPLE).stdout).toMatch(/^k8s-v6-60\s+<holding fd00:10::2>\s+60\s/m);
   });
 
   it('says what is wrong: an unknown node, a file that is not YAML, bad options', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { keepvipPlanner, type ClusterSnapshot } from '../../src/index.js';
+import { keepvipPlanner, localInterfaceOf, type ClusterSnapshot } from '../../src/index.js';
 
 // The adapter's own object shapes (ClusterSnapshot), as the informers deliver them.
 const snapshot: ClusterSnapshot = {
@@ -34,5 +34,18 @@ describe('keepvipPlanner', () => {
 
   it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {
     expect(() => keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '15ms' } })(snapshot)).toThrow(/advertInterval/);
+  });
+
+  it("runs an instance on this machine's interface holding the node's InternalIP by default", () => {
+    const loopback = localInterfaceOf('127.0.0.1');
+    expect(loopback).toBeDefined();
+    const local: ClusterSnapshot = { ...snapshot, nodes: [{ ...snapshot.nodes[0]!, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] } }] };
+    const plan = keepvipPlanner({ node: 'a' })(local);
+    expect(plan.instances.length).toBeGreaterThan(0);
+    expect(plan.instances.every((i) => i.interface === loopback)).toBe(true);
+    // Not held here: the instance is reported (NoInterface), not run on a guessed interface.
+    const elsewhere = keepvipPlanner({ node: 'a' })(snapshot);
+    expect(elsewhere.instances).toEqual([]);
+    expect(elsewhere.rejected.filter((r) => r.code === 'NoInterface').length).toBeGreaterThan(0);
   });
 });
