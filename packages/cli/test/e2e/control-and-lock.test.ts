@@ -5,8 +5,8 @@
  * coming on the wire.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { KEEPVIP_CLI, startKeepvip, type VrrpGroup } from '../../../../scripts/lab/daemons.ts';
@@ -99,10 +99,12 @@ describe('hostile input in the namespace lab', () => {
       expect([name, error(reply)]).toEqual([name, { ok: false, error: expected }]);
       expect(master.process.exitCode).toBeNull();
     }
-    // 80 connections at once (the limit is 64): the excess are closed, the rest time out.
+    // 80 connections at once (the limit is 64): the excess are closed unanswered, the rest
+    // time out. (More than 64 may be served if the first ones end before the last arrive.)
     const many = await Promise.all(Array.from({ length: 80 }, () => sendRaw(socket, '')));
-    expect(many.filter((r) => r.includes('no request line within 300 ms'))).toHaveLength(64);
-    expect(many.filter((r) => r === '')).toHaveLength(16);
+    const served = many.filter((r) => r.includes('no request line within 300 ms')).length;
+    const refused = many.filter((r) => r === '').length;
+    expect([served + refused, served >= 64, refused >= 1]).toEqual([80, true, true]);
 
     // Still the Master, still answering, and still advertising: the Backup never took over.
     await sleep(1_000); // > Master_Down_Interval (3 x 100 ms + Skew_Time)
@@ -168,43 +170,50 @@ describe('hostile input in the namespace lab', () => {
   it('status and reload fail with a message when the daemon stalls, or dies before answering', async () => {
     lab = Lab.create({ nodes: 1 });
     const node = lab.node(0);
-    const config = [
-      'global:',
-      `  statusSocket: ${join(lab.dir, 'node1.sock')}`,
-      'instances:',
-      `  - { name: vi_1, interface: eth0, vrid: 51, priority: 150, advertInterval: 100ms, vips: ["${VIP}/24"] }`,
-      '',
-    ].join('\n');
-    const daemon = startKeepvip(lab, node, { configText: config });
+    // The takeover starts a master hook that runs on; a reload that restarts the instance (a
+    // new VRID) waits for its hooks after taking its VIP away, so the daemon is held in the
+    // reload, the request read, until the test kills it.
+    const hookPid = join(lab.dir, 'master-hook.pid');
+    const config = (vrid: number) =>
+      [
+        'global:',
+        `  statusSocket: ${join(lab!.dir, 'node1.sock')}`,
+        'instances:',
+        `  - { name: vi_1, interface: eth0, vrid: ${vrid}, priority: 150, advertInterval: 100ms, vips: ["${VIP}/24"],`,
+        `      notify: { master: "echo $$ > ${hookPid}; exec sleep 60", timeout: 60s } }`,
+        '',
+      ].join('\n');
+    /** The hook's PID once it has written it (not an empty file being written). */
+    const runningHook = () => {
+      const pid = existsSync(hookPid) ? Number(readFileSync(hookPid, 'utf8').trim()) : 0;
+      return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+    };
+    const daemon = startKeepvip(lab, node, { configText: config(51) });
     const socket = daemon.socket as string;
     await waitFor('Master', () => stateOf(lab!, daemon) === 'Master', 10_000);
+    const hook = await waitFor('the master hook', runningHook, 10_000);
 
-    // The daemon dies in the middle of a reload, after reading the request: its config file is
-    // now a FIFO, so the reload waits in the read until the daemon is killed.
-    const configFile = join(lab.dir, 'node1.keepvip.yaml');
-    rmSync(configFile);
-    execFileSync('mkfifo', [configFile]);
-    const reloading = cliAsync(['reload', '--socket', socket]);
-    // Opening a FIFO to write without blocking succeeds once a reader has it open: the daemon.
-    const writer = await waitFor('the daemon to read its config (the reload is under way)', () => {
-      try {
-        return openSync(configFile, constants.O_WRONLY | constants.O_NONBLOCK);
-      } catch {
-        return undefined;
-      }
-    }, 10_000);
-    signalDaemon(daemon, 'SIGKILL');
-    closeSync(writer);
-    const reload = await reloading;
+    let reload;
+    try {
+      writeFileSync(join(lab.dir, 'node1.keepvip.yaml'), config(52));
+      const reloading = cliAsync(['reload', '--socket', socket]);
+      await waitFor('the reload to take the VIP away (it now waits for the hook)', () => !lab!.addresses(node.ns).includes(VIP), 10_000);
+      signalDaemon(daemon, 'SIGKILL');
+      reload = await reloading;
+    } finally {
+      process.kill(hook, 'SIGKILL'); // not a child of the lab's: it would outlive the test
+    }
     expect(reload).toMatchObject({ code: 1, stdout: '', stderr: `keepvip reload: the daemon on ${socket} closed the connection without answering (did it stop?)\n` });
     const gone = await cliAsync(['status', '--socket', socket]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^keepvip status: no keepvip daemon answers on /);
 
     // A stalled daemon (stopped): the clients time out.
-    rmSync(configFile); // the FIFO: startKeepvip writes a file there again
-    const stalled = startKeepvip(lab, node, { configText: config });
+    rmSync(hookPid);
+    const stalled = startKeepvip(lab, node, { configText: config(51) });
     await waitFor('Master again', () => stateOf(lab!, stalled) === 'Master', 10_000);
+    const secondHook = await waitFor('the master hook again', runningHook, 10_000);
+    process.kill(secondHook, 'SIGKILL');
     signalDaemon(stalled, 'SIGSTOP');
     const status = await cliAsync(['status', '--socket', socket, '--timeout', '500ms']);
     expect(status).toMatchObject({ code: 1, stderr: `keepvip status: the daemon on ${socket} did not answer within 500 ms\n` });
