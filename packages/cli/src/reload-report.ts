@@ -1,6 +1,12 @@
 /** `keepvip reload`'s answer, one line per instance and per global field changed. */
 import type { InstanceApplyResult, ReloadReport } from '@keepvip/agent';
 
+/** A failure's reason with its code, unless the reason already ends with it ("... (ENODEV)"). */
+export function failureText(reason: string | undefined, code: string | undefined): string {
+  const text = reason ?? 'unknown';
+  return code === undefined || text.endsWith(`(${code})`) ? text : `${text} [${code}]`;
+}
+
 function line(r: InstanceApplyResult): string {
   switch (r.outcome) {
     case 'changed':
@@ -8,7 +14,7 @@ function line(r: InstanceApplyResult): string {
     case 'restarted':
       return `${r.name}: restarted (${(r.fields ?? []).join(', ') || 'its interface was created again'})`;
     case 'failed':
-      return `${r.name}: failed: ${r.reason ?? 'unknown'}${r.code === undefined ? '' : ` [${r.code}]`}`;
+      return `${r.name}: failed: ${failureText(r.reason, r.code)}`;
     default:
       return `${r.name}: ${r.outcome}`;
   }

@@ -1,5 +1,6 @@
 /** The readable form of `keepvip status`. */
 import type { StatusReport } from '@keepvip/agent';
+import { failureText } from './reload-report.js';
 
 export function statusTable(report: StatusReport): string {
   const header = ['INSTANCE', 'INTERFACE', 'VRID', 'VER', 'STATE', 'PRIO', 'MASTER', 'VIPS', 'TRANSITIONS', 'LAST TRANSITION'];
@@ -18,6 +19,6 @@ export function statusTable(report: StatusReport): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
   // Desired instances that could not start: the daemon retries them.
-  const failed = (report.failed ?? []).map((f) => `FAILED ${f.name} (${f.interface}, VRID ${f.vrid}): ${f.reason} [${f.code}]`);
+  const failed = (report.failed ?? []).map((f) => `FAILED ${f.name} (${f.interface}, VRID ${f.vrid}): ${failureText(f.reason, f.code)}`);
   return [line(header), ...rows.map(line), ...failed].join('\n');
 }

@@ -92,7 +92,7 @@ describe('apply on the wire', () => {
     expect(master.process.exitCode).toBeNull();
     // keepvip reload: the report names the failure, and exits 1 for it.
     const reload = lab.exec(lab.node(0).ns, [process.execPath, KEEPVIP_CLI, 'reload', '--socket', master.socket as string]);
-    expect(reload.stdout).toBe('vi_1: unchanged\nvi_missing: failed: no interface named "nope0" (ENODEV) [ENODEV]\n');
+    expect(reload.stdout).toBe('vi_1: unchanged\nvi_missing: failed: no interface named "nope0" (ENODEV)\n');
     expect(reload.code).toBe(1);
     wire.stop();
     const adverts = wire.adverts().filter((a) => a.src === lab!.node(0).ipv4);
