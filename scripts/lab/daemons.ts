@@ -3,7 +3,7 @@
  * Each writes its config, socket, pid files and log under the lab's scratch directory.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabNode } from './lab.ts';
@@ -32,7 +32,9 @@ export interface RunningDaemon {
 }
 
 function tee(child: ChildProcess, file: string): void {
-  const out = createWriteStream(file, { flags: 'a' });
+  // Opened now, not on the stream's first tick: a lab removed before that tick (a short test
+  // under load) made the late open fail with ENOENT in whichever test ran next.
+  const out = createWriteStream(file, { fd: openSync(file, 'a') });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
 }
