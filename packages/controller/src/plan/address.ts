@@ -15,6 +15,13 @@ export function canonicalIp(text: string): string | undefined {
   return typeof parsed === 'string' ? undefined : parsed.address;
 }
 
+/** IPv4 as an unsigned 32-bit number: sorting thousands of VIPs without BigInt. */
+function ipv4ToNumber(address: string): number {
+  let value = 0;
+  for (const part of address.split('.')) value = value * 256 + Number(part);
+  return value;
+}
+
 export function ipToBigInt(address: string): bigint {
   if (isIPv4(address)) return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
   // Expand "::" and a trailing dotted quad into eight 16-bit groups.
@@ -43,6 +50,7 @@ export function compareIps(a: string, b: string): number {
   const fa = familyOf(a) ?? 6;
   const fb = familyOf(b) ?? 6;
   if (fa !== fb) return fa - fb;
+  if (fa === 4) return ipv4ToNumber(a) - ipv4ToNumber(b);
   const va = ipToBigInt(a);
   const vb = ipToBigInt(b);
   return va < vb ? -1 : va > vb ? 1 : 0;

@@ -199,6 +199,17 @@ export function parseVipEntry(key: string, value: string): Parsed<VipEntry> {
  */
 export function parseVipConfigMap(configMap: ConfigMap | undefined): ParsedVipConfigMap {
   if (configMap === undefined) return { entries: [], pools: [], rejected: [] };
+  // Objects from the informers are immutable snapshots: one parse per ConfigMap object.
+  const known = parsedConfigMaps.get(configMap);
+  if (known !== undefined) return known;
+  const parsed = parseUncached(configMap);
+  parsedConfigMaps.set(configMap, parsed);
+  return parsed;
+}
+
+const parsedConfigMaps = new WeakMap<ConfigMap, ParsedVipConfigMap>();
+
+function parseUncached(configMap: ConfigMap): ParsedVipConfigMap {
   const object: RejectedObject = { kind: 'ConfigMap', namespace: configMap.metadata.namespace ?? 'default', name: configMap.metadata.name };
   const entries: VipEntry[] = [];
   const rejected: Rejection[] = [];

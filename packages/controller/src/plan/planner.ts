@@ -217,14 +217,20 @@ function draftGroups(units: readonly Unit[]): Draft[] {
   const drafts = new Map<string, Draft>();
   for (const family of [4, 6] as const) {
     const ofFamily = units.filter((u) => u.family === family);
-    const nodes = [...new Set(ofFamily.flatMap((u) => [...u.tiers.keys()]))].sort();
-    const tops = assignTops(
-      ofFamily.map((u) => {
-        const best = Math.min(...u.tiers.values());
-        return { id: u.id, weight: u.vips.length, candidates: [...u.tiers].filter(([, t]) => t === best).map(([n]) => n) };
-      }),
-      nodes,
-    );
+    const nodes = new Set<string>();
+    const spreadUnits = ofFamily.map((u) => {
+      let best = Number.POSITIVE_INFINITY;
+      let candidates: string[] = [];
+      for (const [node, tier] of u.tiers) {
+        nodes.add(node);
+        if (tier < best) {
+          best = tier;
+          candidates = [node];
+        } else if (tier === best) candidates.push(node);
+      }
+      return { id: u.id, weight: u.vips.length, candidates };
+    });
+    const tops = assignTops(spreadUnits, [...nodes].sort());
     for (const unit of ofFamily) {
       const top = tops.get(unit.id) as string;
       // Held-alone VIPs of one class and top rank nodes identically: one group.

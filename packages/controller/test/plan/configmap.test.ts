@@ -101,6 +101,14 @@ describe('parseVipConfigMap', () => {
     expect(parsed.rejected.map((r) => [r.key, r.code])).toEqual([['_other', 'ReservedKey']]);
   });
 
+  it('parses one ConfigMap object once (an EndpointSlice change does not reparse it)', () => {
+    const cm = configMap({ '10.0.0.1': 'a/b' });
+    const first = parseVipConfigMap(cm);
+    expect(parseVipConfigMap(cm)).toBe(first);
+    const changed = { ...cm, data: { '10.0.0.1': 'a/c' } };
+    expect(parseVipConfigMap(changed).entries[0]?.service).toEqual({ namespace: 'a', name: 'c' });
+  });
+
   it('reads no ConfigMap as nothing', () => {
     expect(parseVipConfigMap(undefined)).toEqual({ entries: [], pools: [], rejected: [] });
   });
