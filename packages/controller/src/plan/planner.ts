@@ -284,7 +284,8 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
   const rejected: Rejection[] = [];
   const { vips, allocations } = collectVips(state, options, rejected);
   const drafts = draftGroups(buildUnits(vips, state, rejected));
-  const nodesByName = new Map(state.nodes.map((n) => [n.metadata.name, n]));
+  // Each node's InternalIP per family, looked up once (a ranking lists every node of every group).
+  const addresses = new Map(state.nodes.map((n) => [n.metadata.name, { 4: internalIp(n, 4), 6: internalIp(n, 6) }]));
   const groups: PlannedGroup[] = [];
   for (const family of [4, 6] as const) {
     const ofFamily = drafts.filter((d) => d.family === family);
@@ -311,7 +312,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         ranking: draft.order.map((node, rank) => ({
           node,
           priority: Math.max(1, maxPriority - rank),
-          address: internalIp(nodesByName.get(node) as Node, family) as string,
+          address: addresses.get(node)?.[family] as string,
         })),
       });
     }
