@@ -1,14 +1,17 @@
 /**
  * Which node tops each unit (a Service's VIPs, or one VIP held alone): rendezvous hashing with
- * bounded loads, both ways. Units are taken in a fixed order (by the hash of their id); each
- * goes to the first node of its own rendezvous order, among the nodes it may top, that has
- * room under `ceil(1.5 W/N)` VIPs. Near the end, when the VIPs left are only just enough to
- * bring every node up to `floor(W/2N)`, a unit goes to the first node still below that floor.
+ * bounded loads, both ways. W VIPs, N nodes, fair share W/N:
  *
- * For W VIPs of weight 1 over N equal nodes this gives every node between floor(W/2N) and
- * ceil(1.5 W/N) of them, and a node joining or leaving moves mostly the VIPs it must: a unit
- * changes node only when its first choice joins or leaves, or when a bound pushes it. Every
- * node computes the same result from the same input.
+ * 1. Units are taken in a fixed order (by the hash of their id); each goes to the first node of
+ *    its own rendezvous order, among the nodes it may top, with room under the cap
+ *    (ceil(1.5 W/N), kept within 2 W/N where whole VIPs allow; see spreadBounds).
+ * 2. Then each node below the floor (ceil(W/2N) when W >= N, else 0), in hash order, takes
+ *    the units that rank it highest from nodes that stay at or above the floor without them.
+ *
+ * For VIPs of weight 1 over equal nodes every node ends between the floor and the cap, and a
+ * node joining or leaving moves mostly the VIPs it must: a unit changes node when its first
+ * choice joins or leaves, or when a bound that moved by one pushes it (the property tests
+ * measure both). Every node computes the same result from the same input.
  */
 import { hash32, rendezvousOrder, rendezvousScore } from './hash.js';
 
