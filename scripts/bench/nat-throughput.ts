@@ -10,7 +10,7 @@
  * namespace, with 1 and with 100 bindings installed, changing one binding's endpoints each time.
  *
  * Usage: scripts/bench/nat-throughput [--seconds S] [--rounds N] [--concurrency C] [--changes N]
- * (defaults 3, 3, 8, 40; about 90 s). Roles used inside the lab: --role server|load|changes.
+ * [--modes keep-alive,new] (defaults 3, 3, 8, 40, both; about 90 s). Roles used inside the lab: --role server|load|changes.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
@@ -127,6 +127,10 @@ async function main(): Promise<void> {
   const rounds = numberFlag(args, 'rounds', 3);
   const concurrency = numberFlag(args, 'concurrency', 8);
   const reps = numberFlag(args, 'changes', 40);
+  const modes = (args.get('modes') ?? 'keep-alive,new').split(',').map((m) => {
+    if (m !== 'keep-alive' && m !== 'new') throw new Error(`--modes wants keep-alive and/or new, not ${m}`);
+    return m === 'keep-alive';
+  });
   const lab = Lab.create({ nodes: 4, subnet: SUBNET });
   try {
     const node = lab.node(0);
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
     ];
     const rates = new Map<string, number[]>();
     for (let round = 1; round <= rounds; round++) {
-      for (const keepAlive of [true, false]) {
+      for (const keepAlive of modes) {
         for (const t of targets) {
           await t.before();
           const line = await runRole(lab.client.ns, [
@@ -183,16 +187,19 @@ async function main(): Promise<void> {
     note(`binding changes: ${reps} per table size, inside ${node.ns}`);
     const timings = JSON.parse(await runRole(node.ns, ['--role', 'changes', '--changes', String(reps)])) as Record<string, number[]>;
 
-    say(`\n### HTTP through the VIP (DNAT + masquerade) vs directly: ${concurrency} connections, ${rounds} rounds of ${seconds} s, median\n`);
+    say(`\n### HTTP requests/s through the VIP (DNAT + masquerade) vs directly: ${concurrency} connections, ${rounds} rounds of ${seconds} s, median (range)\n`);
     say('| connections | direct to pod1 | VIP -> pod1 | VIP / direct (goal >= 0.9) | routed via node, no NAT | VIP / routed | VIP -> 3 pods |');
     say('|---|---:|---:|---:|---:|---:|---:|');
-    for (const mode of ['keep-alive', 'new connection per request']) {
-      const m = (t: string) => median(rates.get(`${mode}|${t}`) ?? []) ?? NaN;
+    for (const mode of modes.map((k) => (k ? 'keep-alive' : 'new connection per request'))) {
+      const all = (t: string) => rates.get(`${mode}|${t}`) ?? [];
+      const m = (t: string) => median(all(t)) ?? NaN;
+      // The median, and the range of the rounds: on a shared machine the spread says how far to trust it.
+      const cell = (t: string) => `${m(t).toFixed(0)} (${Math.min(...all(t)).toFixed(0)}–${Math.max(...all(t)).toFixed(0)})`;
       const direct = m('direct to pod1');
       const vip = m('VIP, 1 endpoint (pod1)');
       const routed = m('routed via node');
       say(
-        `| ${mode} | ${direct.toFixed(0)} req/s | ${vip.toFixed(0)} req/s | ${(vip / direct).toFixed(2)} | ${routed.toFixed(0)} req/s | ${(vip / routed).toFixed(2)} | ${m('VIP, 3 endpoints').toFixed(0)} req/s |`,
+        `| ${mode} | ${cell('direct to pod1')} | ${cell('VIP, 1 endpoint (pod1)')} | ${(vip / direct).toFixed(2)} | ${cell('routed via node')} | ${(vip / routed).toFixed(2)} | ${cell('VIP, 3 endpoints')} |`,
       );
     }
     say(`\n### Binding change (one binding's endpoint swapped, affinity on): apply() call to nftables updated, ${reps} changes\n`);
