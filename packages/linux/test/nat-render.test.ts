@@ -45,6 +45,7 @@ describe('validateBindings', () => {
       { vip: '10.0.0.2', protocol: 'UDP', port: 53, endpoints: [], clientIpAffinity: { timeoutSeconds: 86_401 } },
       { vip: '10.0.0.3', protocol: 'TCP', port: 443, endpoints: [] },
       { vip: '10.0.0.3', protocol: 'TCP', port: 443, endpoints: [] },
+      { vip: '10.0.0.4', protocol: 'TCP', port: 443, endpoints: 'pods', source: 7 },
     ] as unknown as NatBinding[];
     let error: unknown;
     try {
@@ -61,7 +62,9 @@ describe('validateBindings', () => {
   bindings[1].endpoints[1].address: "pod" is not an IP address
   bindings[1].endpoints[1].port: 70000 is not a port (1-65535)
   bindings[2].clientIpAffinity.timeoutSeconds: 86401 is not a whole number of seconds from 1 to 86400
-  bindings[4]: TCP 10.0.0.3 port 443 is already bound by bindings[3] (EINVAL)`);
+  bindings[4]: TCP 10.0.0.3 port 443 is already bound by bindings[3]
+  bindings[5].source: 7 is not text
+  bindings[5].endpoints: not a list (EINVAL)`);
   });
 
   test('canonical form: addresses normalised, endpoints numerically sorted and unique, bindings sorted', () => {

@@ -71,6 +71,7 @@ export function validateBindings(bindings: readonly NatBinding[]): ValidBinding[
     if (b.clientIpAffinity !== undefined && !(Number.isInteger(timeout) && (timeout as number) >= 1 && (timeout as number) <= MAX_AFFINITY_TIMEOUT_SECONDS)) {
       problems.push(`${at}.clientIpAffinity.timeoutSeconds: ${JSON.stringify(timeout)} is not a whole number of seconds from 1 to ${MAX_AFFINITY_TIMEOUT_SECONDS}`);
     }
+    if (b.source !== undefined && typeof b.source !== 'string') problems.push(`${at}.source: ${JSON.stringify(b.source)} is not text`);
     const endpoints = new Map<string, NatEndpoint>();
     (Array.isArray(b.endpoints) ? b.endpoints : []).forEach((e, j) => {
       const eat = `${at}.endpoints[${j}]`;
