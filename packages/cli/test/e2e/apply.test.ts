@@ -103,6 +103,30 @@ describe('apply on the wire', () => {
     expect(lab.holders(VIP)).toEqual(['node1']);
   });
 
+  it('an instance whose interface does not exist yet starts by itself once the interface appears', async () => {
+    lab = Lab.create({ nodes: 1 });
+    const node = lab.node(0);
+    const later = ['  - name: vi_later', '    interface: kv-later0', '    vrid: 61', '    advertInterval: 100ms', '    vips: ["10.98.0.100/24"]', ''].join('\n');
+    const d = startKeepvip(lab, node, { configText: keepvipConfig(lab, node, { priority: 150, group }) + later });
+    await waitFor('vi_1 to be Master', () => stateOf(lab!, d) === 'Master', 10_000);
+    const failed = () => (keepvipStatus(lab!, d) as { failed?: Array<{ name: string; code: string }> } | undefined)?.failed ?? [];
+    expect(failed()).toEqual([expect.objectContaining({ name: 'vi_later', code: 'ENODEV' })]);
+    // The interface appears (a veth pair: created down, then an address, then up): each change is a retry.
+    for (const step of [
+      ['link', 'add', 'kv-later0', 'type', 'veth', 'peer', 'name', 'kv-later1'],
+      ['addr', 'add', '10.98.0.2/24', 'dev', 'kv-later0'],
+      ['link', 'set', 'kv-later1', 'up'],
+      ['link', 'set', 'kv-later0', 'up'],
+    ]) {
+      expect(lab.exec(node.ns, ['ip', ...step]).code).toBe(0);
+    }
+    await waitFor('vi_later to run', () => keepvipStatus(lab!, d)?.instances.some((i) => i.name === 'vi_later'), 5_000);
+    expect(failed()).toEqual([]);
+    await waitFor('vi_later to be Master', () => keepvipStatus(lab!, d)?.instances.find((i) => i.name === 'vi_later')?.state === 'Master', 5_000);
+    expect(lab.exec(node.ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'kv-later0']).stdout).toContain('10.98.0.100/24');
+    expect(stateOf(lab, d)).toBe('Master');
+  });
+
   it('a daemon that dies of an uncaught error still sends priority 0 and removes its VIPs', async () => {
     lab = Lab.create({ nodes: 2 });
     // A bug, simulated: a module loaded before the CLI throws from a timer once the daemon runs.
