@@ -87,10 +87,14 @@ describe('keepvip plan', () => {
     try {
       const bad = join(dir, 'bad.yaml');
       writeFileSync(bad, 'kind: Service\nmetadata: [unclosed\n');
-      const r = keepvip('--node', 'node-a', '--interface', 'eth0', '--json', EXAMPLE, bad, join(dir, 'missing.yaml'));
+      const r = keepvip('--node', 'node-a', '--interface', 'eth0', '--json', EXAMPLE, bad, join(dir, 'missing.yaml'), EXAMPLE);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`^${join(dir, 'missing.yaml')}: cannot read: ENOENT`, 'm'));
       expect(r.stderr).toMatch(new RegExp(`^${bad} document 1: `, 'm'));
+      // The example twice: each object is read once, and every second one is pointed out.
+      expect(r.stderr).toMatch(new RegExp(`^${EXAMPLE} document 1: ConfigMap keepvip-system/keepvip-vips again \\(the first one read is used\\)$`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^${EXAMPLE} document 2: Node node-a again \\(the first one read is used\\)$`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^${EXAMPLE} document 5: Service ingress/controller again`, 'm'));
       // The plan of what was read is still printed.
       expect((JSON.parse(r.stdout) as { instances: unknown[] }).instances).toHaveLength(5);
     } finally {

@@ -28,19 +28,29 @@ export function readClusterDocuments(files: readonly ClusterFile[], vipConfigMap
   const services: Service[] = [];
   const endpointSlices: EndpointSlice[] = [];
   const nodes: Node[] = [];
+  const seen = new Set<string>();
   const take = (object: Record<string, unknown>, where: string): void => {
     if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
       (object.items as unknown[]).forEach((item, i) => (isObject(item) ? take(item, `${where} items[${i}]`) : errors.push(`${where} items[${i}]: not an object`)));
       return;
     }
+    if (!['ConfigMap', 'Service', 'EndpointSlice', 'Node'].includes(String(object.kind))) return;
     const metadata = object.metadata;
     if (!isObject(metadata) || typeof metadata.name !== 'string') {
-      errors.push(`${where}: ${String(object.kind ?? 'object')} without metadata.name`);
+      errors.push(`${where}: ${String(object.kind)} without metadata.name`);
       return;
     }
+    if (object.kind === 'ConfigMap' && ((metadata.namespace ?? 'default') !== vipConfigMap.namespace || metadata.name !== vipConfigMap.name)) return;
+    // Files put together by hand may hold an object twice: the first one read counts.
+    const id = `${String(object.kind)} ${object.kind === 'Node' ? '' : `${typeof metadata.namespace === 'string' ? metadata.namespace : 'default'}/`}${metadata.name}`;
+    if (seen.has(id)) {
+      errors.push(`${where}: ${id} again (the first one read is used)`);
+      return;
+    }
+    seen.add(id);
     switch (object.kind) {
       case 'ConfigMap':
-        if ((metadata.namespace ?? 'default') === vipConfigMap.namespace && metadata.name === vipConfigMap.name) configMap = object as unknown as ConfigMap;
+        configMap = object as unknown as ConfigMap;
         break;
       case 'Service':
         services.push(object as unknown as Service);
