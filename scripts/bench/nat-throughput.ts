@@ -157,12 +157,14 @@ async function main(): Promise<void> {
     must(lab.exec(node.ns, ['sysctl', '-qw', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']));
     // Conntrack on, as on every Kubernetes node (kube-proxy, the CNI): a rule that reads the
     // connection state is enough to make the kernel track this namespace's connections.
-    const conntrack = 'table inet bench_ct { chain forward { type filter hook forward priority 0; ct state invalid drop; } }';
     const viaNode = (up: boolean) => {
       const verb = up ? 'add' : 'del';
       must(lab.exec(lab.client.ns, ['ip', 'route', verb, `${pod1.ipv4}/32`, 'via', node.ipv4]));
       must(lab.exec(pod1.ns, ['ip', 'route', verb, `${lab.client.ipv4}/32`, 'via', node.ipv4]));
-      must(lab.exec(node.ns, up ? ['nft', conntrack] : ['nft', 'delete', 'table', 'inet', 'bench_ct']));
+      if (!up) return must(lab.exec(node.ns, ['nft', 'delete', 'table', 'inet', 'bench_ct']));
+      must(lab.exec(node.ns, ['nft', 'add', 'table', 'inet', 'bench_ct']));
+      must(lab.exec(node.ns, ['nft', 'add', 'chain', 'inet', 'bench_ct', 'forward', '{ type filter hook forward priority 0; }']));
+      must(lab.exec(node.ns, ['nft', 'add', 'rule', 'inet', 'bench_ct', 'forward', 'ct', 'state', 'invalid', 'drop']));
     };
     const targets = [
       { name: 'direct to pod1', host: pod1.ipv4, port: PORT, before: () => bind([]) },
