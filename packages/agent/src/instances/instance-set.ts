@@ -270,7 +270,8 @@ export class InstanceSet {
   private logPass(results: readonly InstanceApplyResult[]): void {
     const by = (outcome: string) => results.filter((r) => r.outcome === outcome).map((r) => r.name);
     const changed = results.filter((r) => r.outcome !== 'unchanged');
-    this.log().info(`applied: ${changed.length === 0 ? 'nothing changed' : changed.map((r) => `${r.name} ${r.outcome}`).join(', ')}`, {
+    // A controller applies its whole set on every reconcile: "nothing changed" is not news.
+    this.log().log(changed.length === 0 ? 'debug' : 'info', `applied: ${changed.length === 0 ? 'nothing changed' : changed.map((r) => `${r.name} ${r.outcome}`).join(', ')}`, {
       added: by('added'),
       changed: by('changed'),
       restarted: by('restarted'),
