@@ -185,6 +185,13 @@ export class Simulation {
     this.deliverEvent(this.index(name), { kind: 'PriorityChanged', effectivePriority });
   }
 
+  /** A reload: the running router takes the new configuration in place (ConfigChanged). */
+  reconfigure(name: string, changes: Partial<InstanceConfig>): void {
+    const slot = this.slot(name);
+    const config = { ...slot.instance.config, ...changes };
+    this.deliverEvent(this.index(name), { kind: 'ConfigChanged', config, effectivePriority: config.configuredPriority });
+  }
+
   // --- running -----------------------------------------------------------------------------
 
   /** Processes everything scheduled up to and including `untilMs`, then sets the clock there. */
@@ -284,7 +291,8 @@ export class Simulation {
   private broadcast(from: number, priority: number, advertIntervalCs: number): void {
     const sender = this.slots[from] as RouterSlot;
     if (!sender.linkUp) return;
-    const config = sender.spec.config;
+    // The configuration in force: a reconfigured router advertises its new one.
+    const config = sender.instance.config;
     const src = config.primaryAddress;
     const sent = advertFor(config, priority, advertIntervalCs);
     // One packet on a shared link: what the wire does to it, it does for every receiver.

@@ -128,6 +128,34 @@ describe('simulator properties', () => {
     });
   });
 
+  it('a reload that changes a converged group in place (VIPs, v3 interval, preempt, delays, reassertion) moves no Master', () => {
+    forSeeds(SEEDS, 40_001, (seed) => {
+      const s = buildScenario(seed);
+      const master = converge(s);
+      const settled = s.sim.nowMs;
+      const v3 = s.specs[0]?.config.version === 3;
+      const vips = s.random.pick([['10.0.0.100/24', '10.0.0.101/24'], ['10.0.0.102/24'], ['10.0.0.100/24']]);
+      // VRRPv2 routers must agree on the interval (RFC 3768 §7.1): changed on v3 only.
+      const advertIntervalCs = v3 ? s.random.pick([10, 25, 100]) : (s.specs[0]?.config.advertIntervalCs ?? 100);
+      // Every router is reloaded, one after another, a fraction of an interval apart.
+      for (const name of s.sim.routerNames) {
+        s.sim.runFor(s.random.next() * s.advertIntervalMs);
+        s.sim.reconfigure(name, {
+          vips,
+          advertIntervalCs,
+          preemptMode: s.random.chance(0.5),
+          preemptDelayMs: s.random.pick([0, 500]),
+          downTimerAdverts: s.random.int(3, 5),
+          reassertOnLowerPriority: s.random.chance(0.5),
+        });
+      }
+      s.sim.runFor(20 * Math.max(s.advertIntervalMs, advertIntervalCs * 10));
+      assert(transitionsSince(s, settled) === 0, () => `transitions after the reload: ${JSON.stringify(s.sim.transitions.filter((t) => t.atMs > settled))}`);
+      assert(s.sim.masters().join() === master, () => `Masters ${s.sim.masters().join()}, expected ${master}`);
+      assert(s.sim.ignoredEvents.length === 0, () => `impossible events: ${JSON.stringify(s.sim.ignoredEvents[0])}`);
+    });
+  });
+
   it('equal priorities never flap', () => {
     forSeeds(SEEDS, 50_001, (seed) => {
       const s = buildScenario(seed, { priorities: 'equal', staggerMs: 3000 });
