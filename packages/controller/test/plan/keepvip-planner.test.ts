@@ -32,6 +32,19 @@ describe('keepvipPlanner', () => {
     ]);
   });
 
+  it('validates only the instances that changed since the last plan, and gives the same result', () => {
+    const planner = keepvipPlanner({ node: 'a', interface: 'eth0' });
+    const first = planner(snapshot);
+    const again = planner(snapshot);
+    expect(again.instances).toEqual(first.instances);
+    // Unchanged instances are the very objects resolved before.
+    expect(again.instances.every((i, n) => i === first.instances[n])).toBe(true);
+    const changed = planner({ ...snapshot, configMap: { ...snapshot.configMap!, data: { ...snapshot.configMap!.data, '10.0.0.1': 'web/pending' } } });
+    const fresh = keepvipPlanner({ node: 'a', interface: 'eth0' })({ ...snapshot, configMap: { ...snapshot.configMap!, data: { ...snapshot.configMap!.data, '10.0.0.1': 'web/pending' } } });
+    expect(changed.instances).toEqual(fresh.instances);
+    expect(changed.instances.some((i) => !first.instances.includes(i))).toBe(true);
+  });
+
   it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {
     expect(() => keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '15ms' } })(snapshot)).toThrow(/advertInterval/);
   });
