@@ -299,7 +299,8 @@ export class InstanceSet {
       try {
         announcers = await this.resources.acquireAnnouncers(spec);
       } catch (error) {
-        // The running instance stays as it was.
+        // The running instance stays as it was; the next apply tries the change again.
+        this.log().error(`instance ${spec.name} not changed: ${messageOf(error)}`, { instance: spec.name, iface: spec.interface, vrid: spec.vrid });
         return { ...failureResult(spec, source, error), reason: `not changed: ${messageOf(error)}` };
       }
       this.resources.releaseAnnouncers(entry.announceSpec);
