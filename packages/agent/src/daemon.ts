@@ -8,7 +8,7 @@
  * daemon runs their union; each source's set replaces only that source's instances.
  */
 import { readConfigFile } from './config/file.js';
-import { formatIssue, type ResolvedConfig, type ResolvedInstance } from './config/validate.js';
+import { emptyConfig, formatIssue, type ResolvedConfig, type ResolvedInstance } from './config/validate.js';
 import { ControlServer } from './control/server.js';
 import type { GlobalChange, InstanceStatus, ReloadReport, StatusReport } from './control/protocol.js';
 import type { InstanceRunner } from './instance/runner.js';
@@ -46,7 +46,8 @@ export const FILE_SOURCE = 'file';
 export const API_SOURCE = 'controller';
 
 export interface DaemonOptions {
-  readonly configFile: string;
+  /** Without one, the defaults of an empty file: no instances but the runtime API's (`keepvip run --kubernetes`). */
+  readonly configFile?: string;
   readonly dataPlane: DataPlane;
   /** Overrides the config's global.statusSocket. */
   readonly statusSocket?: string;
@@ -93,7 +94,7 @@ export class Daemon {
   }
 
   private async doStart(): Promise<ApplyReport> {
-    const { config, warnings } = await loadConfigFile(this.options.configFile);
+    const { config, warnings } = await this.loadConfig();
     if (this.options.logger === undefined) reconfigureLogger(this.log, this.logSettings(config.global));
     for (const warning of warnings) this.log.warn(warning);
     this.config = config;
@@ -122,6 +123,11 @@ export class Daemon {
     this.startReconcileTimer(config.global.reconcileInterval);
     this.log.info(`keepvip running ${this.instances.runners().length} instance(s)`, { instances: this.instances.runners().map((r) => r.name) });
     return report;
+  }
+
+  private async loadConfig(): Promise<{ config: ResolvedConfig; warnings: string[] }> {
+    if (this.options.configFile !== undefined) return loadConfigFile(this.options.configFile);
+    return { config: emptyConfig(), warnings: [] };
   }
 
   /**
@@ -165,7 +171,7 @@ export class Daemon {
     if (this.stopping !== undefined) return { ok: false, errors: ['the daemon is stopping'] };
     let next: ResolvedConfig;
     try {
-      const loaded = await loadConfigFile(this.options.configFile);
+      const loaded = await this.loadConfig();
       next = loaded.config;
       for (const warning of loaded.warnings) this.log.warn(warning);
     } catch (error) {
@@ -293,6 +299,7 @@ export function statusOf(r: InstanceRunner): InstanceStatus {
     configuredPriority: i.config.configuredPriority,
     master: i.masterAddress,
     vips: r.spec.vips.map((v) => v.cidr),
+    ...(r.spec.services === undefined ? {} : { services: r.spec.services }),
     transitions: r.counters.transitions,
     lastTransition: r.lastTransition,
     faults: r.faultReasons(),

@@ -3,7 +3,9 @@ import type { StatusReport } from '@keepvip/agent';
 import { failureText } from './reload-report.js';
 
 export function statusTable(report: StatusReport): string {
-  const header = ['INSTANCE', 'INTERFACE', 'VRID', 'VER', 'STATE', 'PRIO', 'MASTER', 'VIPS', 'TRANSITIONS', 'LAST TRANSITION'];
+  // Only a daemon running the controller's instances has Services to show.
+  const withServices = report.instances.some((i) => i.services !== undefined);
+  const header = ['INSTANCE', 'INTERFACE', 'VRID', 'VER', 'STATE', 'PRIO', 'MASTER', 'VIPS', ...(withServices ? ['SERVICES'] : []), 'TRANSITIONS', 'LAST TRANSITION'];
   const rows = report.instances.map((i) => [
     i.name,
     i.interface,
@@ -13,6 +15,7 @@ export function statusTable(report: StatusReport): string {
     i.priority === i.configuredPriority ? String(i.priority) : `${i.priority} (${i.configuredPriority})`,
     i.master ?? '-',
     i.vips.join(','),
+    ...(withServices ? [i.services === undefined || i.services.length === 0 ? '-' : i.services.join(',')] : []),
     String(i.transitions),
     i.lastTransition === null ? '-' : `${i.lastTransition.from} -> ${i.lastTransition.to} (${i.lastTransition.cause}) ${i.lastTransition.at}`,
   ]);

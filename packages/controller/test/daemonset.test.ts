@@ -14,9 +14,11 @@ import {
   DiscoveryV1Api,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import {
   adminConfig,
   describeKube,
@@ -32,6 +34,24 @@ const manifestDir = fileURLToPath(new URL('../../../daemonset/', import.meta.url
 const manifests = readdirSync(manifestDir).filter((f) => f.endsWith('.yaml')).sort();
 const NS = 'keepvip-system';
 const SA = 'keepvip';
+
+describe('the DaemonSet runs keepvip run --kubernetes', () => {
+  interface Container { args: string[]; env: { name: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }[] }
+  const daemonset = parse(readFileSync(join(manifestDir, 'daemonset.yaml'), 'utf8')) as { spec: { template: { spec: { containers: Container[] } } } };
+  const container = daemonset.spec.template.spec.containers[0] as Container;
+
+  it('with the controller on and NODE_NAME from the downward API (spec.nodeName)', () => {
+    expect(container.args.slice(0, 2)).toEqual(['run', '--kubernetes']);
+    expect(container.env.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+  });
+
+  it('whose arguments the built CLI takes (a bad flag added last is the only complaint)', () => {
+    const cli = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+    const r = spawnSync(process.execPath, [cli, ...container.args, '--vrid-range', 'none'], { encoding: 'utf8', env: { ...process.env, NODE_NAME: 'node-a' } });
+    expect(r.stderr).toBe('keepvip run: --vrid-range: "none" is not FIRST-LAST\n');
+    expect(r.status).toBe(2);
+  });
+});
 
 describeKube('daemonset/ manifests (real kube-apiserver, RBAC on)', () => {
   let admin: KubeConfig;

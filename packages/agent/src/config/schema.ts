@@ -290,7 +290,9 @@ export const configSchema = strict({
     }),
     {},
   ),
-  instances: v.pipe(list(instanceSchema), v.minLength(1, 'needs at least one instance')),
+  // None is valid: with `keepvip run --kubernetes` the controller's instances may be all there is
+  // (`keepvip run` without it refuses a file that has none).
+  instances: v.optional(list(instanceSchema), []),
   syncGroups: v.optional(list(syncGroupSchema), []),
 });
 

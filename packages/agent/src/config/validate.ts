@@ -15,7 +15,11 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-export type ResolvedInstance = InstanceSpec & { readonly family: 4 | 6 };
+/**
+ * `services`: the Kubernetes Services (`namespace/name`) an instance planned by the controller
+ * serves, for `keepvip status`; never in a file (the schema refuses it), never on the wire.
+ */
+export type ResolvedInstance = InstanceSpec & { readonly family: 4 | 6; readonly services?: readonly string[] };
 export type ResolvedConfig = Omit<KeepvipConfig, 'instances'> & { readonly instances: readonly ResolvedInstance[] };
 
 export type ValidationResult =
@@ -71,6 +75,13 @@ export function validateConfig(document: unknown): ValidationResult {
   if (!parsed.success || errors.length > 0) return { ok: false, errors: inFileOrder([...fieldErrors, ...errors]) };
   const instances = parsed.output.instances.map((inst): ResolvedInstance => ({ ...inst, family: inst.vips[0]?.family ?? 4 }));
   return { ok: true, config: { ...parsed.output, instances }, warnings };
+}
+
+/** The configuration of an empty file: global defaults, no instances (`keepvip run --kubernetes` without `-c`). */
+export function emptyConfig(): ResolvedConfig {
+  const result = validateConfig({});
+  if (!result.ok) throw new Error(`the default configuration does not validate: ${result.errors.map(formatIssue).join('; ')}`);
+  return result.config;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface InstanceStatus {
   /** The current Master's address as last heard (ours while Master), or null. */
   readonly master: string | null;
   readonly vips: readonly string[];
+  /** The Kubernetes Services (`namespace/name`) the VIPs serve; only on the controller's instances. */
+  readonly services?: readonly string[];
   readonly transitions: number;
   readonly lastTransition: { readonly from: VrrpState; readonly to: VrrpState; readonly cause: string; readonly at: string } | null;
   /** Why the instance is held in Fault (empty when it is not). */

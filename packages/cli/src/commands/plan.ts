@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { ClusterFile, NodePlan } from '@keepvip/controller';
+import { parseKubeFlags, plannerOptions } from '../kube-options.js';
 
 interface PlanOptions {
   node: string;
@@ -8,13 +9,8 @@ interface PlanOptions {
   json?: boolean;
   unicast?: boolean;
   defaultClass?: boolean;
-  vridRange?: string;
+  vridRange: string;
   vipConfigmap: string;
-}
-
-function parseRange(text: string): { first: number; last: number } | undefined {
-  const match = /^(\d{1,3})-(\d{1,3})$/.exec(text.trim());
-  return match === null ? undefined : { first: Number(match[1]), last: Number(match[2]) };
 }
 
 export function planTable(result: NodePlan): string {
@@ -32,25 +28,21 @@ export function planTable(result: NodePlan): string {
  * printed) or the node is not among the Nodes read; 2 on bad options.
  */
 export function registerPlan(program: Command): void {
-  program
+  const command = program
     .command('plan')
     .description('show offline what a node would run: the controller’s plan from cluster objects (YAML, JSON, kubectl get -o yaml)')
     .argument('<files...>', 'files of ConfigMaps, Services, EndpointSlices and Nodes')
     .requiredOption('--node <name>', 'the Node to plan for')
-    .option('--interface <name>', 'interface of every instance whose entry names none (default: the one holding the node’s InternalIP)')
-    .option('--json', 'machine-readable output')
-    .option('--unicast', 'unicast adverts to the other nodes’ InternalIPs (default multicast)')
-    .option('--default-class', 'serve LoadBalancer Services without a loadBalancerClass too')
-    .option('--vrid-range <first-last>', 'VRIDs to allocate from', '1-255')
-    .option('--vip-configmap <namespace/name>', 'the VIP ConfigMap', 'keepvip-system/keepvip-vips')
-    .action(async (paths: string[], opts: PlanOptions) => {
-      const range = parseRange(opts.vridRange ?? '1-255');
-      const [namespace, name, extra] = opts.vipConfigmap.split('/');
-      if (range === undefined || namespace === undefined || name === undefined || extra !== undefined) {
-        process.stderr.write(range === undefined ? `--vrid-range: "${opts.vridRange}" is not FIRST-LAST\n` : `--vip-configmap: "${opts.vipConfigmap}" is not namespace/name\n`);
+    .option('--json', 'machine-readable output');
+  plannerOptions(command).action(async (paths: string[], opts: PlanOptions) => {
+      const flags = parseKubeFlags(opts);
+      if (!flags.ok) {
+        process.stderr.write(`${flags.error}\n`);
         process.exitCode = 2;
         return;
       }
+      const range = flags.vridRange;
+      const { namespace, name } = flags.vipConfigMap;
       const files: ClusterFile[] = [];
       let failed = false;
       for (const path of paths) {

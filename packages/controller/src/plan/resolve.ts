@@ -3,7 +3,7 @@
  * defaults (advert interval, version, preempt, announce, ...) stay single-sourced in the
  * agent's schema. `template` sets agent instance fields for every instance (for example
  * `{ advertInterval: '100ms' }`); the plan sets name, interface, vrid, priority, vips and
- * unicastPeers.
+ * unicastPeers, and the resolved instance carries the planned Services.
  */
 import { validateConfig, type ConfigIssue, type ResolvedInstance } from '@keepvip/agent';
 import type { PlannedInstance } from './node-plan.js';
@@ -32,5 +32,6 @@ export function resolveInstances(instances: readonly PlannedInstance[], template
     const errors = result.errors.map((e) => ({ ...e, path: e.path.replace(/^instances\[(\d+)\]/, (_, i: string) => instances[Number(i)]?.name ?? `instances[${i}]`) }));
     return { ok: false, errors };
   }
-  return { ok: true, instances: result.config.instances };
+  // The Services ride along for `keepvip status`: the file schema has no such field.
+  return { ok: true, instances: result.config.instances.map((r, i) => ({ ...r, services: [...(instances[i]?.services ?? [])] })) };
 }
