@@ -61,7 +61,8 @@ const INTERFACE = /^[^\s/]{1,15}$/;
 const NODE_NAME = /^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/;
 const EXTENDED_FIELDS = ['vip', 'service', 'bind', 'interface', 'vrid', 'preferredNodes', 'ports'] as const;
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; code: RejectionCode };
+/** An entry, or the reason and code it is rejected with. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string; code: RejectionCode };
 const fail = (reason: string, code: RejectionCode = RejectionCode.InvalidEntry): { ok: false; reason: string; code: RejectionCode } => ({ ok: false, reason, code });
 
 /** `namespace/name`, both DNS labels. */

@@ -2,7 +2,7 @@
 export { SERVICE_NAME_LABEL, objectKey, isNodeReady, compareByAge, type ClusterState, type ConfigMap, type Service, type EndpointSlice, type Node } from './cluster.js';
 export { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 export { familyOf, compareIps, type Family } from './address.js';
-export { parseVipConfigMap, parseVipEntry, parseServiceRef, POOLS_KEY, type VipEntry, type ServiceRef, type ParsedVipConfigMap } from './configmap.js';
+export { parseVipConfigMap, parseVipEntry, parseServiceRef, POOLS_KEY, type Parsed, type VipEntry, type ServiceRef, type ParsedVipConfigMap } from './configmap.js';
 export { parsePools, poolContains, type AddressPool, type AddressRange } from './pools.js';
 export {
   allocateLoadBalancerIPs,
