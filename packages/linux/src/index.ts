@@ -61,6 +61,6 @@ export {
   type NatProtocol,
   type ValidBinding,
 } from './nft/nat-binding.js';
-export { renderNatScript, desiredContents, DEFAULT_NAT_TABLE, AFFINITY_SET_SIZE, type NatTableContents } from './nft/nat-render.js';
+export { renderNatScript, desiredContents, DEFAULT_NAT_TABLE, AFFINITY_SET_SIZE, type NatStart, type NatTableContents } from './nft/nat-render.js';
 
 export { tryLockExclusive } from './lock/file-lock.js';
