@@ -102,6 +102,21 @@ describe('NatBindings against nftables', () => {
     await new NatBindings({ nft: nft.nft, table: 'reference' }).remove();
   });
 
+  test('after `nft flush ruleset` (a firewall reload), the same set again, or a set with one binding more, puts everything back', async () => {
+    const nat = new NatBindings({ nft: nft.nft });
+    const other = { ...web(['10.1.0.7']), vip: '10.0.0.101' };
+    for (const next of [[web(['10.1.0.2'], 60)], [web(['10.1.0.2'], 60), other]]) {
+      await nat.apply([web(['10.1.0.2'], 60)]);
+      await lab.exec('n', ['nft', 'flush', 'ruleset']);
+      await nat.apply(next);
+      // A new object writes its table whole.
+      await new NatBindings({ nft: nft.nft, table: 'reference' }).apply(next);
+      expect(await tableShape(lab, 'n', 'keepvip_nat')).toEqual(await tableShape(lab, 'n', 'reference'));
+    }
+    await nat.remove();
+    await new NatBindings({ nft: nft.nft, table: 'reference' }).remove();
+  });
+
   test('calls made while one runs are merged into one transaction with the newest set; each resolves', async () => {
     const nat = new NatBindings({ nft: nft.nft });
     await nat.apply([web(['10.1.0.2'])]);

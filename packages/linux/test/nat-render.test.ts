@@ -150,8 +150,8 @@ add element ${T} bound6 { 2001:db8::100 . udp . 53 }
   test('an endpoint change touches only that binding: the staying endpoint and its clients are left alone, the one going is released', () => {
     const other = { vip: '10.0.0.200', protocol: 'TCP' as const, port: 80, endpoints: [{ address: '10.2.0.2', port: 80 }] };
     const script = render([web(['10.1.0.2', '10.1.0.4'], 10_800), other], [web(['10.1.0.2', '10.1.0.3'], 10_800), other]);
-    expect(script).toBe(`${PRELUDE}
-${FLUSH_HOOKS}
+    expect(script).toBe(`${FLUSH_HOOKS}
+${PRELUDE}
 ${HOOKS_TCP4}
 flush chain ${T} svc_10.0.0.100_tcp_80
 delete chain ${T} ep_10.0.0.100_tcp_80_10.1.0.3_8080
@@ -168,8 +168,8 @@ add rule ${T} svc_10.0.0.100_tcp_80 numgen random mod 2 vmap { 0 : goto ep_10.0.
 
   test('the last endpoint goes: the port is refused, its chains and sets are deleted after the map stops naming them', () => {
     const script = render([web([], 30)], [web(['10.1.0.2'], 30)]);
-    expect(script).toBe(`${PRELUDE}
-${FLUSH_HOOKS}
+    expect(script).toBe(`${FLUSH_HOOKS}
+${PRELUDE}
 add rule ${T} input ip daddr . meta l4proto . th dport @noendpoints4 reject
 delete element ${T} services4 { 10.0.0.100 . tcp . 80 }
 delete element ${T} bound4 { 10.0.0.100 . tcp . 80 }
@@ -191,9 +191,14 @@ add element ${T} noendpoints4 { 10.0.0.100 . tcp . 80 }
     expect(longer).not.toMatch(/(add|delete) set \S+ aff_/);
   });
 
+  test('a change from bindings of ours first flushes the hooks, so a table gone since fails the transaction; from nothing it does not', () => {
+    const fromNothing = renderNatScript(validateBindings([web(['10.1.0.2'])]), { bindings: [] });
+    expect(fromNothing.startsWith(`${PRELUDE}\n${FLUSH_HOOKS}\n`)).toBe(true);
+  });
+
   test('nothing changed: only the hooks are rewritten; a binding removed goes entirely', () => {
     const same = render([web(['10.1.0.2'])], [web(['10.1.0.2'])]);
-    expect(same).toBe(`${PRELUDE}\n${FLUSH_HOOKS}\n${HOOKS_TCP4}\n`);
+    expect(same).toBe(`${FLUSH_HOOKS}\n${PRELUDE}\n${HOOKS_TCP4}\n`);
     const gone = render([{ vip: '10.0.0.9', protocol: 'UDP', port: 53, endpoints: [] }], [web(['10.1.0.2'], 5), { vip: '10.0.0.9', protocol: 'UDP', port: 53, endpoints: [] }]);
     expect(gone.split('\n').filter((l) => !PRELUDE.includes(l) && !FLUSH_HOOKS.includes(l))).toEqual([
       `add rule ${T} input ip daddr . meta l4proto . th dport @noendpoints4 reject`,

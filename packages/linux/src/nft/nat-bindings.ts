@@ -6,8 +6,10 @@
  *
  * The table is ours alone, so what our last transaction left is what the kernel holds: a change
  * touches only the bindings that differ (an EndpointSlice update costs the same with 1 or 255
- * bindings). Whenever that is not known (the first apply, or after a failed transaction, which
- * the kernel discarded whole) the table's names are listed and every rule rewritten.
+ * bindings). Whenever that is not known (the first apply, after a failed transaction, which
+ * the kernel discarded whole, or when the table has gone, e.g. `nft flush ruleset`) the table's
+ * names are listed and every rule rewritten. An unchanged set only checks the table is there,
+ * so a periodic apply of the same set heals a flushed ruleset.
  */
 import { validateBindings, type NatBinding, type ValidBinding } from './nat-binding.js';
 import { DEFAULT_NAT_TABLE, renderNatScript, type NatStart, type NatTableContents } from './nat-render.js';
@@ -103,8 +105,12 @@ export class NatBindings {
   }
 
   async #transact(bindings: readonly ValidBinding[]): Promise<void> {
-    const known = this.#known;
-    if (known !== undefined && JSON.stringify(known) === JSON.stringify(bindings)) return;
+    let known = this.#known;
+    if (known !== undefined && JSON.stringify(known) === JSON.stringify(bindings)) {
+      // Nothing to change, if the table is still there (a firewall reload may flush every table).
+      if (known.length === 0 || (await this.#tableExists())) return;
+      known = undefined;
+    }
     this.#known = undefined;
     try {
       await this.#run(bindings, known !== undefined ? { bindings: known } : await this.#listed(bindings));
@@ -114,6 +120,12 @@ export class NatBindings {
       await this.#run(bindings, await this.#listed(bindings));
     }
     this.#known = bindings;
+  }
+
+  /** Whether our table exists: the table names alone, cheap whatever the table holds. */
+  async #tableExists(): Promise<boolean> {
+    const listing = JSON.parse(await runNft(this.#nft, ['-j', 'list', 'tables', 'inet'])) as { nftables?: Array<{ table?: { name?: string } }> };
+    return (listing.nftables ?? []).some((item) => item.table?.name === this.#table);
   }
 
   /** A full rewrite's start (deleting the table needs no listing). */

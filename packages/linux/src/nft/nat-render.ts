@@ -124,7 +124,13 @@ export function renderNatScript(bindings: readonly ValidBinding[], start: NatSta
   // "add" then "delete" deletes whether or not the table exists (nft 1.0.6 has no "destroy").
   if (bindings.length === 0) return `add table ${t}\ndelete table ${t}\n`;
 
-  const lines: string[] = [`add table ${t}`];
+  const lines: string[] = [];
+  // A change from bindings we put there starts by flushing the hooks' chains: if the table is
+  // gone (`nft flush ruleset`, a firewall reload), that fails the whole transaction, and the
+  // caller rewrites everything instead of adding one binding to an empty table.
+  const changing = 'bindings' in start && start.bindings.length > 0;
+  if (changing) lines.push(...BASE_CHAINS.map(([name]) => `flush chain ${t} ${name}`));
+  lines.push(`add table ${t}`);
   for (const [name, spec] of BASE_SETS) lines.push(`add ${kindOf(name)} ${t} ${name} { ${spec} }`);
   for (const [name, spec] of BASE_CHAINS) lines.push(`add chain ${t} ${name} { ${spec} }`);
   let from: readonly ValidBinding[];
@@ -141,7 +147,7 @@ export function renderNatScript(bindings: readonly ValidBinding[], start: NatSta
     from = [];
   } else {
     // The few rules of the hooks are rewritten every time (which families and protocols are served).
-    lines.push(...BASE_CHAINS.map(([name]) => `flush chain ${t} ${name}`));
+    if (!changing) lines.push(...BASE_CHAINS.map(([name]) => `flush chain ${t} ${name}`));
     from = start.bindings;
   }
   for (const family of [4, 6] as const) lines.push(...hookRules(t, family, bindings.filter((b) => b.family === family)));
