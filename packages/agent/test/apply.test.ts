@@ -1,5 +1,8 @@
 /** `apply(desired) -> report` on a fake data plane: what the daemon does for each kind of change. */
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { emitAdvert } from '@keepvip/vrrp';
 import { InstanceSet, validateConfig, type ApplyReport, type InstanceApplyResult, type ResolvedInstance } from '../src/index.js';
 import { captureLogger, FakeDataPlane, ManualClock } from './fake-data-plane.js';
@@ -224,6 +227,22 @@ describe('apply: the desired set is the whole truth', () => {
     ]);
     expect([...(h.dp.held.get('eth0') ?? [])]).toEqual([]);
     expect(h.dp.openChannels()).toEqual([]);
+  });
+
+  it.each([
+    ['removed from the desired set', (h: ReturnType<typeof harness>) => h.set.apply('file', { instances: [] })],
+    ['stopped with the daemon', (h: ReturnType<typeof harness>) => h.set.close()],
+  ])('an instance %s runs its stop and any hooks (STOP)', async (_how, stop) => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepvip-apply-notify-'));
+    try {
+      const log = join(dir, 'hooks');
+      const h = harness();
+      await running(h, [inst('a', { notify: { stop: `sh -c 'echo stop >> ${log}'`, any: `sh -c 'echo "$*" >> ${log}' any` } })]);
+      await stop(h);
+      expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['INSTANCE a BACKUP 150', 'INSTANCE a MASTER 150', 'INSTANCE a STOP 150', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sources combine: the controller’s set adds to the file’s, and its empty set removes only its own', async () => {

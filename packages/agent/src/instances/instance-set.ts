@@ -347,6 +347,9 @@ export class InstanceSet {
     }
     const notifier = new Notifier(spec.notify, 'INSTANCE', spec.name, log);
     const vips = this.resources.acquireVips(spec.interface);
+    // The entry as this runner's own: a lookup by name would miss it while it is removed
+    // (the entry leaves the set before its runner stops), and the `stop` hook would not run.
+    let self: Entry | undefined;
     let runner: InstanceRunner;
     try {
       runner = new InstanceRunner({
@@ -358,7 +361,7 @@ export class InstanceSet {
         clock: this.options.clock,
         log,
         onTransition: (r, record) => {
-          const entry = this.entries.get(r.name);
+          const entry = self;
           entry?.notifier.notify(record.to, r.instance.effectivePriority);
           this.syncGroups.transitioned(r.name);
           const event: TransitionEvent = { instance: r.name, source: entry?.source ?? source, interface: r.spec.interface, vrid: r.spec.vrid, family: r.spec.family, ...record };
@@ -393,6 +396,7 @@ export class InstanceSet {
       stale: false,
       unsubscribeLink: () => undefined,
     };
+    self = entry;
     channel.byVrid.set(spec.vrid, runner);
     this.entries.set(spec.name, entry);
     try {
