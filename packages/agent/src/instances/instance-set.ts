@@ -349,7 +349,7 @@ export class InstanceSet {
     const vips = this.resources.acquireVips(spec.interface);
     // The entry as this runner's own: a lookup by name would miss it while it is removed
     // (the entry leaves the set before its runner stops), and the `stop` hook would not run.
-    let self: Entry | undefined;
+    const own: { entry?: Entry } = {};
     let runner: InstanceRunner;
     try {
       runner = new InstanceRunner({
@@ -361,7 +361,7 @@ export class InstanceSet {
         clock: this.options.clock,
         log,
         onTransition: (r, record) => {
-          const entry = self;
+          const entry = own.entry;
           entry?.notifier.notify(record.to, r.instance.effectivePriority);
           this.syncGroups.transitioned(r.name);
           const event: TransitionEvent = { instance: r.name, source: entry?.source ?? source, interface: r.spec.interface, vrid: r.spec.vrid, family: r.spec.family, ...record };
@@ -396,7 +396,7 @@ export class InstanceSet {
       stale: false,
       unsubscribeLink: () => undefined,
     };
-    self = entry;
+    own.entry = entry;
     channel.byVrid.set(spec.vrid, runner);
     this.entries.set(spec.name, entry);
     try {
