@@ -1,0 +1,340 @@
+/**
+ * The lab cluster: a real control plane (scripts/kube, its own, since this test stops its API
+ * server), three node namespaces on the lab bridge each running `keepvip run --kubernetes` as
+ * the DaemonSet's ServiceAccount and a real kube-proxy (nftables mode, --hostname-override),
+ * "pods" (namespaces behind their node, answering their name over HTTP) listed in
+ * EndpointSlices the test writes, and a client namespace outside the nodes.
+ *
+ * The node namespaces reach the API server (127.0.0.1 in the root namespace) through a unix
+ * socket (scripts/lab/relay.ts): no address outside the lab or its loopbacks is used.
+ *
+ * Routing: node i has pod CIDR 10.244.i.0/24 (its pod at .2 behind a veth) and routes to the
+ * other nodes' pod CIDRs via their lab addresses, as a flat routed cluster network does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KEEPVIP_CLI } from '../../../../scripts/lab/daemons.ts';
+import { eachLine, Wire } from '../../../../scripts/lab/wire.ts';
+import { keepvipStatus, Lab, LiveSet, oneHolder, signalDaemon, sleep, stableHolder, waitFor, type LabNode, type RunningDaemon } from './helpers.js';
+
+const repo = fileURLToPath(new URL('../../../../', import.meta.url));
+const kubeDir = join(repo, 'scripts/kube');
+const RELAY = join(repo, 'scripts/lab/relay.ts');
+const SUBNET = 7;
+const lanIp = (host: number) => `10.99.${SUBNET}.${host}`;
+const FRONT_VIP = lanIp(100); // LoadBalancer, eTP Cluster, endpoints on node1 and node2
+const LOCAL_VIP = lanIp(101); // LoadBalancer, eTP Local, its one endpoint moves node1 -> node2
+const PLAIN_VIP = lanIp(102); // ConfigMap `VIP: web/plain`, endpoint on node3
+const BAD_VIP = lanIp(103); // ConfigMap `web/plain:DR`: rejected alone
+const LATE_VIP = lanIp(104); // added right after the API server comes back
+/**
+ * How long the API server stays away. 30 s by default: twice the allocator Lease (15 s, so
+ * the Lease expires and the election runs again on return) and enough to take the informers'
+ * watch backoff to 16 s; nothing in keepvip's data path has a timer between 30 s and 60 s.
+ * KEEPVIP_LAB_APISERVER_DOWN_S=60 gives the issue's full minute.
+ */
+const DOWN_MS = Number(process.env['KEEPVIP_LAB_APISERVER_DOWN_S'] ?? 30) * 1000;
+
+function kubeBinaries(): string | undefined {
+  const bin = join(kubeDir, '.bin');
+  if (!existsSync(bin)) return undefined;
+  const dir = readdirSync(bin).map((d) => join(bin, d)).find((d) => existsSync(join(d, 'kube-proxy')) && existsSync(join(d, 'kubectl')));
+  return dir;
+}
+const binDir = kubeBinaries();
+if (binDir === undefined && process.env['CI']) throw new Error('scripts/kube/.bin has no kube-proxy and kubectl: run bash scripts/kube/build');
+const describeCluster = binDir === undefined ? describe.skip : describe;
+
+interface Pod {
+  readonly name: string;
+  readonly ns: string;
+  readonly ip: string;
+  readonly node: LabNode;
+}
+
+describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on every node', () => {
+  let lab: Lab;
+  let state: string;
+  let adminKubeconfig: string;
+  let apiPort: number;
+  const pods: Pod[] = [];
+  const podNamespaces: string[] = [];
+  const keepvips = new Map<string, RunningDaemon>();
+  const live = new LiveSet();
+  const background: ChildProcess[] = [];
+  const env = () => ({ ...process.env, KEEPVIP_KUBE_STATE: state, KEEPVIP_KUBE_WATCH_PID: String(process.pid) });
+  const script = (name: string, ...args: string[]) => spawnSync('bash', [join(kubeDir, name), ...args], { env: env(), encoding: 'utf8' });
+
+  /** kubectl as the admin: the test's own writes (Nodes, Services, EndpointSlices, ConfigMap). */
+  function kubectl(args: string[], input = ''): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(binDir as string, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: adminKubeconfig } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
+      child.stdin.end(input);
+    });
+  }
+  const apply = (objects: unknown[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+
+  /** A kubeconfig for the node namespaces: the API server through the relay, a bearer token. */
+  async function tokenKubeconfig(name: string, account: string, namespace: string): Promise<string> {
+    const token = (await kubectl(['create', 'token', account, '-n', namespace, '--duration', '2h'])).trim();
+    const view = JSON.parse(await kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: { 'certificate-authority-data'?: string; server: string } }[] };
+    const cluster = view.clusters[0]?.cluster;
+    if (cluster === undefined) throw new Error('the admin kubeconfig has no cluster');
+    const file = join(lab.dir, `${name}.kubeconfig`);
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'lab', cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority-data': cluster['certificate-authority-data'] } }],
+      users: [{ name, user: { token } }],
+      contexts: [{ name: 'lab', context: { cluster: 'lab', user: name } }],
+      'current-context': 'lab',
+    };
+    writeFileSync(file, JSON.stringify(config));
+    return file;
+  }
+
+  function spawnLogged(ns: string, name: string, args: string[]): ChildProcess {
+    const child = lab.spawn(ns, args);
+    const log = createWriteStream(join(lab.dir, `${name}.log`), { fd: openSync(join(lab.dir, `${name}.log`), 'a') });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return child;
+  }
+
+  /** Starts a relay and waits until it listens. */
+  async function relay(child: ChildProcess, what: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      eachLine(child.stdout, (line) => line === 'listening' && resolve());
+      child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+    });
+  }
+
+  function sh(args: string[]): void {
+    const r = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  }
+
+  /** What the client gets from http://IP/ (the pod's name), or the error. */
+  function fetchFromClient(ip: string): string {
+    const code = `fetch('http://${ip}/', { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { process.stdout.write('ERROR ' + (e.cause?.code ?? e.name)); })`;
+    const r = lab.exec(lab.client.ns, [process.execPath, '-e', code]);
+    return r.stdout.trim();
+  }
+
+  const reached = (ip: string, from: readonly string[], timeoutMs = 20_000) =>
+    waitFor(`the client to reach ${ip} (one of ${from.join(', ')})`, () => {
+      const answer = fetchFromClient(ip);
+      return from.includes(answer) ? answer : undefined;
+    }, timeoutMs, 200);
+
+  const holderOf = (vip: string, timeoutMs = 20_000, expected?: string) => oneHolder(lab, vip, live, timeoutMs, expected);
+
+  function endpointSlice(service: string, endpoints: readonly Pod[]) {
+    return {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${service}-lab`, namespace: 'web', labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'lab.keepvip.io' } },
+      addressType: 'IPv4',
+      endpoints: endpoints.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: p.node.name })),
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    };
+  }
+
+  function service(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) {
+    return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'web', annotations }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }], ...spec } };
+  }
+
+  const vipConfigMap = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keepvip-vips', namespace: 'keepvip-system' }, data });
+  const CONFIGMAP = { [PLAIN_VIP]: 'web/plain', [BAD_VIP]: 'web/plain:DR' };
+
+  function startKeepvipNode(node: LabNode, kubeconfig: string): RunningDaemon {
+    const socket = join(lab.dir, `${node.name}.sock`);
+    const args = [process.execPath, KEEPVIP_CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', node.name, '--socket', socket, '--advert-interval', '100ms', '--log-level', 'debug'];
+    const child = spawnLogged(node.ns, `${node.name}.keepvip`, args);
+    const daemon: RunningDaemon = { kind: 'keepvip', node, process: child, logFile: join(lab.dir, `${node.name}.keepvip.log`), socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
+    keepvips.set(node.name, daemon);
+    return daemon;
+  }
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(kubeDir, '.run', `lab-cluster-${process.pid}-`));
+    rmSync(state, { recursive: true }); // up makes it, and marks it as its own
+    const up = script('up');
+    if (up.status !== 0) throw new Error(`scripts/kube/up failed: ${up.stderr}`);
+    adminKubeconfig = up.stdout.trim().split('\n').pop() ?? '';
+    apiPort = Number(/^KUBE_APISERVER_PORT=(\d+)$/m.exec(readFileSync(join(state, 'env'), 'utf8'))?.[1]);
+
+    lab = Lab.create({ nodes: 3, subnet: SUBNET });
+    // The root side of the bridge to the API server: a unix socket in the lab's scratch dir.
+    const apiSocket = join(lab.dir, 'apiserver.sock');
+    const rootRelay = spawn(process.execPath, [RELAY, 'unix-to-tcp', apiSocket, '127.0.0.1', String(apiPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    background.push(rootRelay);
+    await relay(rootRelay, 'the root relay');
+
+    for (const [i, node] of lab.nodes.entries()) {
+      const n = i + 1;
+      for (const sysctl of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv4.conf.all.rp_filter=0']) sh(['ip', 'netns', 'exec', node.ns, 'sysctl', '-qw', sysctl]);
+      // The node's pod, behind a veth, with the node as its gateway.
+      const podNs = `${lab.prefix}-pod${n}`;
+      sh(['ip', 'netns', 'add', podNs]);
+      podNamespaces.push(podNs);
+      sh(['ip', '-n', podNs, 'link', 'set', 'lo', 'up']);
+      sh(['ip', '-n', node.ns, 'link', 'add', 'pods', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs]);
+      sh(['ip', '-n', node.ns, 'addr', 'add', `10.244.${n}.1/24`, 'dev', 'pods']);
+      sh(['ip', '-n', node.ns, 'link', 'set', 'pods', 'up']);
+      sh(['ip', '-n', podNs, 'addr', 'add', `10.244.${n}.2/24`, 'dev', 'eth0']);
+      sh(['ip', '-n', podNs, 'link', 'set', 'eth0', 'up']);
+      sh(['ip', '-n', podNs, 'route', 'add', 'default', 'via', `10.244.${n}.1`]);
+      for (const [j, other] of lab.nodes.entries()) if (j !== i) sh(['ip', '-n', node.ns, 'route', 'add', `10.244.${j + 1}.0/24`, 'via', other.ipv4]);
+      const pod: Pod = { name: `pod${n}`, ns: podNs, ip: `10.244.${n}.2`, node };
+      pods.push(pod);
+      spawnLogged(podNs, pod.name, [process.execPath, '-e', `require('node:http').createServer((q, s) => s.end('${pod.name}')).listen(8080)`]);
+      await relay(spawnLogged(node.ns, `${node.name}.relay`, [process.execPath, RELAY, 'tcp-to-unix', '127.0.0.1', String(apiPort), apiSocket]), `${node.name}'s relay`);
+    }
+
+    // The cluster's objects: Nodes (lab addresses, Ready), RBAC for keepvip and kube-proxy.
+    const now = new Date().toISOString();
+    await apply(lab.nodes.map((node) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } } })));
+    for (const node of lab.nodes) {
+      const status = { addresses: [{ type: 'InternalIP', address: node.ipv4 }, { type: 'Hostname', address: node.name }], conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'lab node', lastHeartbeatTime: now, lastTransitionTime: now }] };
+      await kubectl(['patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    }
+    await kubectl(['apply', '-f', join(repo, 'daemonset/namespace.yaml'), '-f', join(repo, 'daemonset/rbac.yaml')]);
+    await apply([
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kube-proxy', namespace: 'kube-system' } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'lab:kube-proxy' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' }, subjects: [{ kind: 'ServiceAccount', name: 'kube-proxy', namespace: 'kube-system' }] },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } },
+    ]);
+    const [front, local, plain] = [
+      service('front', { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: false }, { 'keepvip.io/loadBalancerIPs': FRONT_VIP }),
+      service('local', { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', externalTrafficPolicy: 'Local', allocateLoadBalancerNodePorts: false }, { 'keepvip.io/loadBalancerIPs': LOCAL_VIP }),
+      service('plain', { type: 'ClusterIP', externalIPs: [PLAIN_VIP] }),
+    ];
+    const [pod1, pod2, pod3] = pods as [Pod, Pod, Pod];
+    await apply([front, local, plain, endpointSlice('front', [pod1, pod2]), endpointSlice('local', [pod1]), endpointSlice('plain', [pod3]), vipConfigMap(CONFIGMAP)]);
+
+    const keepvipKubeconfig = await tokenKubeconfig('keepvip', 'keepvip', 'keepvip-system');
+    const proxyKubeconfig = await tokenKubeconfig('kube-proxy', 'kube-proxy', 'kube-system');
+    for (const node of lab.nodes) {
+      spawnLogged(node.ns, `${node.name}.kube-proxy`, [
+        join(binDir as string, 'kube-proxy'),
+        '--proxy-mode', 'nftables',
+        '--hostname-override', node.name,
+        '--kubeconfig', proxyKubeconfig,
+        // Leave the namespace's conntrack sysctls alone (the host's, not kube-proxy's, to set).
+        '--conntrack-max-per-core', '0',
+        '--conntrack-tcp-timeout-established', '0',
+        '--conntrack-tcp-timeout-close-wait', '0',
+        '--healthz-bind-address', '127.0.0.1:10256',
+        '--metrics-bind-address', '127.0.0.1:10249',
+      ]);
+      startKeepvipNode(node, keepvipKubeconfig);
+    }
+  }, 120_000);
+
+  afterAll(() => {
+    for (const child of background) if (child.exitCode === null) child.kill('SIGKILL');
+    lab?.destroy();
+    for (const ns of podNamespaces) spawnSync('ip', ['netns', 'del', ns]);
+    if (state !== undefined) script('down');
+  }, 60_000);
+
+  const statusOf = (node: string) => keepvipStatus(lab, keepvips.get(node) as RunningDaemon) as { instances: { name: string; vips: string[]; services?: string[]; state: string; transitions: number }[] } | undefined;
+
+  it('a client outside the nodes reaches a LoadBalancer Service (eTP Cluster) through its VIP, DNATed by kube-proxy on the Master; the status shows the VIP', async () => {
+    // Stable: a node whose keepvip started first may hold it until the better ones preempt it.
+    const holder = await stableHolder(lab, FRONT_VIP, live, 1_500, 30_000);
+    // Endpoint-aware: the Master is a node with a ready local endpoint.
+    expect(['node1', 'node2']).toContain(holder);
+    let published = '';
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(250)) {
+      published = await kubectl(['get', 'service', 'front', '-n', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress}']);
+      if (published !== '') break;
+    }
+    expect(JSON.parse(published)).toEqual([{ ip: FRONT_VIP, ipMode: 'VIP' }]);
+    expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
+    expect(lab.neighbourMac(lab.client.ns, FRONT_VIP)).toBe(lab.nodes.find((n) => n.name === holder)?.mac);
+    // keepvip status names the Service each instance serves.
+    const instance = statusOf(holder)?.instances.find((i) => i.vips.includes(`${FRONT_VIP}/32`));
+    expect(instance).toMatchObject({ state: 'Master', services: ['web/front'] });
+  });
+
+  it('a ConfigMap entry `VIP: web/plain` is held by the node with its endpoint and reached; a bad entry is rejected alone, with an Event', async () => {
+    expect(await holderOf(PLAIN_VIP, 20_000, 'node3')).toBe('node3');
+    expect(await reached(PLAIN_VIP, ['pod3'])).toBe('pod3');
+    expect(lab.holders(BAD_VIP)).toEqual([]);
+    let events: { reason: string; message: string; involvedObject: { name: string } }[] = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && events.length === 0; await sleep(250)) {
+      const list = JSON.parse(await kubectl(['get', 'events', '-n', 'keepvip-system', '-o', 'json'])) as { items: typeof events };
+      events = list.items.filter((e) => e.reason === 'UnsupportedMode');
+    }
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ involvedObject: { name: 'keepvip-vips' }, message: expect.stringContaining(`key "${BAD_VIP}"`) });
+  });
+
+  it('eTP Local: the endpoint moving from node1 to node2 moves the VIP, and the client follows it', async () => {
+    expect(await holderOf(LOCAL_VIP, 20_000, 'node1')).toBe('node1');
+    expect(await reached(LOCAL_VIP, ['pod1'])).toBe('pod1');
+    const [, pod2] = pods as [Pod, Pod];
+    await apply([endpointSlice('local', [pod2])]);
+    expect(await holderOf(LOCAL_VIP, 10_000, 'node2')).toBe('node2');
+    expect(await reached(LOCAL_VIP, ['pod2'])).toBe('pod2');
+    expect(lab.neighbourMac(lab.client.ns, LOCAL_VIP)).toBe(pod2.node.mac);
+  });
+
+  it(`the API server stopped for ${DOWN_MS / 1000} s changes nothing on the wire; a ConfigMap change made as it returns is applied`, async () => {
+    const vips = [FRONT_VIP, LOCAL_VIP, PLAIN_VIP];
+    const holders = await Promise.all(vips.map((vip) => stableHolder(lab, vip, live, 1_000)));
+    const transitions = () => lab.nodes.map((n) => (statusOf(n.name)?.instances ?? []).map((i) => `${i.name}:${i.state}:${i.transitions}`).sort().join(' '));
+    const before = transitions();
+    const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: FRONT_VIP });
+    await wire.ready();
+    await sleep(1_000);
+    const stopped = script('apiserver', 'stop');
+    expect(stopped.status).toBe(0);
+    const downAt = Date.now();
+    await sleep(DOWN_MS);
+    expect(fetchFromClient(FRONT_VIP)).toMatch(/^pod[12]$/); // kube-proxy's rules stay too
+    const started = script('apiserver', 'start');
+    expect(started.status).toBe(0);
+    const upAt = Date.now();
+    const during = wire.frames.filter((f) => f.t >= downAt && f.t <= upAt);
+    const adverts = new Set(during.filter((f) => f.kind === 'advert').map((f) => `${f.srcMac}/${f.priority}`));
+    const earlier = new Set(wire.frames.filter((f) => f.kind === 'advert' && f.t < downAt).map((f) => `${f.srcMac}/${f.priority}`));
+    expect(during.filter((f) => f.kind === 'advert').length).toBeGreaterThan((DOWN_MS / 100) * 0.8); // adverts every 100 ms all along
+    expect([...adverts].sort()).toEqual([...earlier].sort()); // the same Masters, at the same priorities
+    expect(during.filter((f) => f.kind === 'garp')).toEqual([]);
+    expect(transitions()).toEqual(before);
+    expect(await Promise.all(vips.map((vip) => holderOf(vip)))).toEqual(holders);
+
+    // Right as it returns (it cannot be changed while away): the informers resume and the
+    // controller applies it, after at most the watch backoff reached (16 s after 30 s away).
+    await apply([vipConfigMap({ ...CONFIGMAP, [LATE_VIP]: '' })]);
+    const lateHolder = await holderOf(LATE_VIP, 45_000);
+    expect(lab.nodes.map((n) => n.name)).toContain(lateHolder);
+    // The new VIP may move another one (the spread rebalances), but each keeps one holder and works.
+    for (const vip of vips) await holderOf(vip);
+    expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
+  }, 60_000 + 2 * DOWN_MS);
+
+  it('the VIP’s node dies (SIGKILL its keepvip): another node takes the VIP and the client reaches the Service through it', async () => {
+    const holder = await holderOf(FRONT_VIP);
+    const daemon = keepvips.get(holder) as RunningDaemon;
+    signalDaemon(daemon, 'SIGKILL');
+    live.kill(daemon.node);
+    const next = await holderOf(FRONT_VIP, 10_000);
+    expect(next).not.toBe(holder);
+    const nextNode = lab.nodes.find((n) => n.name === next) as LabNode;
+    await waitFor('the client’s neighbour entry to move', () => lab.neighbourMac(lab.client.ns, FRONT_VIP) === nextNode.mac, 5_000);
+    expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
+  });
+});
