@@ -19,7 +19,7 @@ import { createLogger, reconfigureLogger, type LogFormat, type Logger } from './
 import type { ObservabilityServer } from './observe/http-server.js';
 import type { ControllerMetricsSource } from './observe/metrics.js';
 import type { DaemonSnapshot } from './observe/snapshot.js';
-import { monotonicClock, type Clock, type DataPlane } from './ports.js';
+import { monotonicClock, type Clock, type DataPlane, type NatBindingsPort } from './ports.js';
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -60,6 +60,8 @@ export interface DaemonOptions {
   readonly logFlags?: { readonly format?: LogFormat | undefined; readonly level?: string | undefined };
   /** The Kubernetes controller's counters, exported on the metrics listener when it runs. */
   readonly controllerMetrics?: ControllerMetricsSource;
+  /** The node's NAT bindings (`keepvip run --kubernetes`): installed for instances in Master, removed at start and exit. */
+  readonly natBindings?: NatBindingsPort;
 }
 
 type Global = ResolvedConfig['global'];
@@ -80,7 +82,7 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     this.clock = options.clock ?? monotonicClock;
     this.log = options.logger ?? createLogger({ format: options.logFlags?.format ?? 'json', level: options.logFlags?.level ?? 'info' });
-    this.instances = new InstanceSet({ dataPlane: options.dataPlane, clock: this.clock, log: () => this.log });
+    this.instances = new InstanceSet({ dataPlane: options.dataPlane, clock: this.clock, log: () => this.log, ...(options.natBindings === undefined ? {} : { natBindings: options.natBindings }) });
   }
 
   /**
@@ -112,6 +114,8 @@ export class Daemon {
     if (purged.length > 0) this.log.warn(`removed stale VIPs left by an earlier run: ${purged.join(', ')}`, { purged });
     // Accept_Mode: start from an empty filter (a killed daemon may have left addresses blocked).
     await this.options.dataPlane.acceptFilter.reset();
+    // Likewise its NAT bindings: this node is Master for nothing yet.
+    await this.instances.resetNat();
     const report = await this.instances.apply(FILE_SOURCE, { instances: config.instances, syncGroups: config.syncGroups });
     this.control = new ControlServer(this.options.statusSocket ?? config.global.statusSocket, {
       status: () => this.status(),

@@ -2,7 +2,7 @@
  * The real data plane: the agent's ports over @keepvip/linux. The only file of the agent
  * that imports it.
  */
-import { AcceptFilter, AddressManager, AdvertSocket, LinkWatcher, NatBindings, NeighborAnnouncer, releaseFreeMemory, vipKey } from '@keepvip/linux';
+import { AcceptFilter, AddressManager, AdvertSocket, InvalidArgumentError, LinkWatcher, NatBindings, NeighborAnnouncer, releaseFreeMemory, validateBindings, vipKey } from '@keepvip/linux';
 import type { AnnouncePolicy, DataPlane, NatBindingsPort, OpenAnnouncer, VipPort } from './ports.js';
 
 interface Sent {
@@ -137,5 +137,19 @@ export function createLinuxDataPlane(): DataPlane {
 
 /** The host's NAT bindings: nftables table `inet keepvip_nat` (see @keepvip/linux NatBindings). */
 export function createLinuxNatBindings(): NatBindingsPort {
-  return new NatBindings();
+  const nat = new NatBindings();
+  return {
+    apply: (desired) => nat.apply(desired),
+    remove: () => nat.remove(),
+    problems: (desired) => {
+      try {
+        validateBindings(desired);
+        return [];
+      } catch (error) {
+        if (!(error instanceof InvalidArgumentError)) throw error;
+        // The first line says nothing was applied; the rest are the problems.
+        return error.message.split('\n').slice(1).map((line) => line.trim());
+      }
+    },
+  };
 }

@@ -143,5 +143,7 @@ export interface NatBinding {
  */
 export interface NatBindingsPort {
   apply(desired: readonly NatBinding[]): Promise<void>;
+  /** What `apply` would refuse in these bindings, each problem with its place; empty: none. Touches nothing. */
+  problems(desired: readonly NatBinding[]): readonly string[];
   remove(): Promise<void>;
 }

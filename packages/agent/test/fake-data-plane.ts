@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { parseAdvert } from '@keepvip/vrrp';
-import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, LinkState, OpenAnnouncer, ReceivedPacket, VipPort } from '../src/index.js';
+import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, LinkState, NatBinding, NatBindingsPort, OpenAnnouncer, ReceivedPacket, VipPort } from '../src/index.js';
 import { TimerQueue, type Timer } from '../src/timer-queue.js';
 
 export interface FakeInterface {
@@ -223,6 +223,43 @@ export class FakeDataPlane implements DataPlane {
 
   private notify(ifname: string): void {
     for (const w of this.watchers.get(ifname) ?? []) w(this.linkState(ifname));
+  }
+}
+
+/**
+ * NAT bindings that record each set the "kernel" took, into the data plane's call list, as
+ * "nat 10.0.0.100 TCP 80 -> 10.1.0.1:8080 10.1.0.2:8080" (one binding per line part, "nat -"
+ * for the empty set) once it is in. A port outside 1-65535 is a problem, as the real one says.
+ */
+export class FakeNatBindings implements NatBindingsPort {
+  /** What the kernel holds now. */
+  installed: readonly NatBinding[] = [];
+  /** Every apply waits for this (undefined: at once). */
+  gate: Promise<void> | undefined;
+  /** While set, every apply rejects with this message (nft failing). */
+  fail: string | undefined;
+
+  constructor(private readonly calls: string[]) {}
+
+  static describe(bindings: readonly NatBinding[]): string {
+    if (bindings.length === 0) return 'nat -';
+    return `nat ${bindings.map((b) => `${b.vip} ${b.protocol} ${b.port} -> ${b.endpoints.map((e) => `${e.address}:${e.port}`).join(' ')}`).join(', ')}`;
+  }
+
+  async apply(desired: readonly NatBinding[]): Promise<void> {
+    await this.gate;
+    if (this.fail !== undefined) throw new Error(this.fail);
+    this.installed = [...desired];
+    this.calls.push(FakeNatBindings.describe(desired));
+  }
+
+  async remove(): Promise<void> {
+    this.installed = [];
+    this.calls.push('nat remove');
+  }
+
+  problems(desired: readonly NatBinding[]): string[] {
+    return desired.flatMap((b, i) => (Number.isInteger(b.port) && b.port >= 1 && b.port <= 65_535 ? [] : [`bindings[${i}].port: ${b.port} is not a port (1-65535)`]));
   }
 }
 

@@ -8,6 +8,7 @@ import { safeParse, type BaseIssue } from 'valibot';
 import { checkConfig } from './checks.js';
 import { usableFields } from './usable.js';
 import { configSchema, type InstanceSpec, type KeepvipConfig } from './schema.js';
+import type { NatBinding } from '../ports.js';
 
 export interface ConfigIssue {
   /** Where, as `instances[2].vrid`; empty for the whole file. */
@@ -18,8 +19,10 @@ export interface ConfigIssue {
 /**
  * `services`: the Kubernetes Services (`namespace/name`) an instance planned by the controller
  * serves, for `keepvip status`; never in a file (the schema refuses it), never on the wire.
+ * `natBindings`: the Service ports the controller binds to the instance's VIPs (issue 12),
+ * installed while the instance is Master; likewise never in a file.
  */
-export type ResolvedInstance = InstanceSpec & { readonly family: 4 | 6; readonly services?: readonly string[] };
+export type ResolvedInstance = InstanceSpec & { readonly family: 4 | 6; readonly services?: readonly string[]; readonly natBindings?: readonly NatBinding[] };
 export type ResolvedConfig = Omit<KeepvipConfig, 'instances'> & { readonly instances: readonly ResolvedInstance[] };
 
 export type ValidationResult =

@@ -61,6 +61,12 @@ export interface InstanceDeps extends InstanceAnnouncers {
   readonly acceptFilter: AcceptFilterPort;
   readonly clock: Clock;
   readonly log: Logger;
+  /**
+   * Brings the node's NAT bindings in line with the instances' states (resolves once the kernel
+   * has them; never rejects): queued after the VIPs are added, before they are announced, and
+   * after they are removed.
+   */
+  readonly syncNat?: () => Promise<void>;
   /** Called after every transition (notify hooks, status watchers, sync groups). */
   readonly onTransition?: (runner: InstanceRunner, record: TransitionRecord) => void;
 }
@@ -250,6 +256,8 @@ export class InstanceRunner {
         return;
       case 'AddVips':
         this.addressOp('add', () => this.deps.vips.add(action.vips));
+        // Before the announcement queued next: the rules are in place when traffic comes in.
+        this.natOp();
         // RFC 5798 §6.4.3: only the owner, or a Master in Accept_Mode, takes the VIPs' traffic.
         if (!action.acceptMode) this.setBlocked(action.vips, true);
         return;
@@ -263,6 +271,7 @@ export class InstanceRunner {
           }
           await this.deps.vips.remove(action.vips);
         });
+        this.natOp();
         this.setBlocked(action.vips, false);
         return;
       }
@@ -379,7 +388,12 @@ export class InstanceRunner {
     return { family: spec.family, src, dst, v3Ipv4ChecksumWithoutPseudoHeader: spec.v3ChecksumWithoutPseudoHeader };
   }
 
-  private addressOp(what: 'add' | 'remove' | 'block' | 'unblock' | 'announce', op: () => Promise<void>): void {
+  private natOp(): void {
+    const sync = this.deps.syncNat;
+    if (sync !== undefined) this.addressOp('bind', sync);
+  }
+
+  private addressOp(what: 'add' | 'bind' | 'remove' | 'block' | 'unblock' | 'announce', op: () => Promise<void>): void {
     this.addressOps = this.addressOps.then(op).catch((error: unknown) => {
       this.log('error', `could not ${what} VIPs${what === 'block' || what === 'unblock' ? ' (Accept_Mode filter)' : ''}: ${error instanceof Error ? error.message : String(error)}`, { op: what });
     });

@@ -15,11 +15,12 @@ import { LinkRegistry } from '../link-registry.js';
 import type { Logger } from '../logging.js';
 import { Notifier } from '../notify/notifier.js';
 import type { InstanceSnapshot } from '../observe/snapshot.js';
-import type { Clock, DataPlane } from '../ports.js';
+import type { Clock, DataPlane, NatBindingsPort } from '../ports.js';
 import { SyncGroups } from '../sync-groups.js';
 import { InstanceTracker } from '../track/instance-tracker.js';
 import { evaluateTracking } from '../track/evaluate.js';
 import { FailedInstances, failureResult, messageOf, type InstanceFailure } from './failures.js';
+import { NatTable } from './nat-table.js';
 import { planApply, type InstanceField } from './plan.js';
 import type { ApplyReport, InstanceApplyResult, TransitionEvent } from './report.js';
 import { InterfaceResources, type ChannelEntry } from './resources.js';
@@ -36,6 +37,8 @@ export interface InstanceSetOptions {
   readonly clock: Clock;
   /** Read on every use: the shell may replace the logger on reload. */
   readonly log: () => Logger;
+  /** The node's NAT bindings (issue 12); without it, instances' `natBindings` are not installed. */
+  readonly natBindings?: NatBindingsPort;
 }
 
 /** Everything one instance owns, created and released together. */
@@ -71,6 +74,7 @@ export class InstanceSet {
   private syncGroups = new SyncGroups([], () => undefined, () => undefined);
   private readonly transitionListeners = new Set<(event: TransitionEvent) => void>();
   private reconcileQueued = false;
+  private readonly nat: NatTable | undefined;
 
   constructor(private readonly options: InstanceSetOptions) {
     this.resources = new InterfaceResources({ dataPlane: options.dataPlane, clock: options.clock, log: options.log });
@@ -78,6 +82,26 @@ export class InstanceSet {
       this.log().info(`link ${ifname} ${state.ifindex === 0 ? 'gone' : state.up ? 'up' : 'down'}`, { iface: ifname, ifindex: state.ifindex }),
     );
     this.failed = new FailedInstances(this.links, options.log, () => this.retryFailed());
+    this.nat =
+      options.natBindings === undefined
+        ? undefined
+        : new NatTable(
+            options.natBindings,
+            () =>
+              [...this.entries.values()].map((e) => ({
+                name: e.spec.name,
+                master: e.runner.state === 'Master',
+                bindings: e.spec.natBindings ?? [],
+                log: this.instanceLog(e.spec),
+              })),
+            options.clock,
+            options.log,
+          );
+  }
+
+  /** Deletes the NAT bindings an earlier run left (a killed daemon's), before any instance starts. */
+  async resetNat(): Promise<void> {
+    await this.nat?.remove();
   }
 
   /**
@@ -149,10 +173,14 @@ export class InstanceSet {
     await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
     await this.links.stopAll();
     await this.resources.closeAll();
+    // Every instance has left Master: this deletes the table itself.
+    this.nat?.stop();
+    await this.nat?.remove();
   }
 
-  /** Desired VIPs are those of instances in Master; anything else tagged ours goes. */
+  /** Desired VIPs (and NAT bindings) are those of instances in Master; anything else of ours goes. */
   async reconcile(): Promise<void> {
+    await this.nat?.sync(true);
     const byInterface = new Map<string, Set<string>>();
     for (const { runner } of this.entries.values()) {
       const set = byInterface.get(runner.spec.interface) ?? new Set<string>();
@@ -323,6 +351,8 @@ export class InstanceSet {
     entry.spec = spec;
     entry.source = source;
     entry.runner.reconfigure(spec, announcers ?? entry.runner.announcerPorts, effectivePriority);
+    // In place, one transaction, no transition: only a Master's bindings are in the table.
+    if (fields.includes('natBindings')) await this.nat?.sync();
     if (tracker !== undefined) {
       try {
         await tracker.start();
@@ -358,6 +388,7 @@ export class InstanceSet {
         vips,
         acceptFilter: this.options.dataPlane.acceptFilter,
         ...announcers,
+        ...(this.nat === undefined ? {} : { syncNat: () => (this.nat as NatTable).sync() }),
         clock: this.options.clock,
         log,
         onTransition: (r, record) => {

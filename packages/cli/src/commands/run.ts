@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, createLinuxDataPlane, createLogger, Daemon, DaemonLock, DaemonLockedError, emptyConfig, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
+import { ConfigError, createLinuxDataPlane, createLinuxNatBindings, createLogger, Daemon, DaemonLock, DaemonLockedError, emptyConfig, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
 import type { ControllerCounters } from '@keepvip/controller';
 import { durationMs } from '../duration-option.js';
 import { parseKubeFlags, plannerOptions } from '../kube-options.js';
@@ -74,6 +74,8 @@ export function registerRun(program: Command): void {
       ...(opts.config === undefined ? {} : { configFile: opts.config }),
       ...(counters === undefined ? {} : { controllerMetrics: counters }),
       dataPlane: createLinuxDataPlane(),
+      // The controller binds Service ports to VIPs (issue 12): nftables table inet keepvip_nat.
+      ...(kube === undefined ? {} : { natBindings: createLinuxNatBindings() }),
       logFlags: { format: opts.logFormat, level: opts.logLevel },
       ...(opts.socket === undefined ? {} : { statusSocket: opts.socket }),
       ...(opts.controlTimeout === undefined ? {} : { controlIdleTimeoutMs: opts.controlTimeout }),
