@@ -44,7 +44,7 @@ export interface RunningController {
 
 /** A template the agent refuses is an error at start, not at every plan. Returns the issues. */
 export function checkTemplate(template: InstanceTemplate): string[] {
-  const probe = { name: 'k8s-v4-1', interface: 'lo', vrid: 1, family: 4 as const, priority: 100, vips: ['192.0.2.1/32'], peers: [], services: [] };
+  const probe = { name: 'k8s-v4-1', interface: 'lo', vrid: 1, family: 4 as const, priority: 100, vips: ['192.0.2.1/32'], peers: [], services: [], natBindings: [] };
   const resolved = resolveInstances([probe], template);
   return resolved.ok ? [] : resolved.errors.map(formatIssue);
 }

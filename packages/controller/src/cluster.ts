@@ -50,6 +50,9 @@ export interface ServiceObject {
     readonly ipFamilyPolicy?: string;
     readonly clusterIP?: string;
     readonly externalIPs?: readonly string[];
+    /** `ClientIP` keeps a client on one endpoint (the NAT binding's affinity); absent: None. */
+    readonly sessionAffinity?: string;
+    readonly sessionAffinityConfig?: { readonly clientIP?: { readonly timeoutSeconds?: number } };
     readonly ports?: readonly ServicePort[];
   };
   readonly status: { readonly loadBalancer: { readonly ingress?: readonly LoadBalancerIngress[] } };

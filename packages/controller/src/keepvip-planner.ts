@@ -26,7 +26,8 @@ export function keepvipPlanner(options: KeepvipPlannerOptions): Planner<Resolved
     const cluster = planCluster(snapshot, options);
     const table = options.interface === undefined && options.interfaceOf === undefined ? localInterfaceTable() : undefined;
     const mine = planNode(cluster, table === undefined ? options : { ...options, interfaceOf: (_node, _family, address) => localInterfaceOf(address, table) });
-    const keys = mine.instances.map((i) => JSON.stringify(toAgentInstance(i, options.template)));
+    // What the validator reads, and what rides along (an EndpointSlice change is a new NAT binding).
+    const keys = mine.instances.map((i) => JSON.stringify([toAgentInstance(i, options.template), i.services, i.natBindings]));
     const fresh = mine.instances.filter((_, n) => !known.has(keys[n] as string));
     const resolved = resolveInstances(fresh, options.template);
     // The template is checked when the controller starts; failing here is a bug, and the loop keeps the last plan.

@@ -521,6 +521,12 @@ export function toConfigMap(raw: unknown): ConfigMapObject {
   return { metadata: toMeta(o['metadata']), data: stringMap(o['data']) ?? {} };
 }
 
+function affinityConfig(v: unknown): { clientIP: { timeoutSeconds?: number } } | undefined {
+  const clientIP = obj(v)['clientIP'];
+  if (clientIP === undefined || clientIP === null) return undefined;
+  return { clientIP: defined({ timeoutSeconds: num(obj(clientIP)['timeoutSeconds']) }) };
+}
+
 export function toService(raw: unknown): ServiceObject {
   const o = obj(raw);
   const spec = obj(o['spec']);
@@ -536,6 +542,8 @@ export function toService(raw: unknown): ServiceObject {
       ipFamilyPolicy: str(spec['ipFamilyPolicy']),
       clusterIP: str(spec['clusterIP']),
       externalIPs: spec['externalIPs'] === undefined ? undefined : strings(spec['externalIPs']),
+      sessionAffinity: str(spec['sessionAffinity']),
+      sessionAffinityConfig: affinityConfig(spec['sessionAffinityConfig']),
       ports: arr(spec['ports']).map((p) => defined({ name: str(obj(p)['name']), port: num(obj(p)['port']) ?? 0, protocol: str(obj(p)['protocol']), nodePort: num(obj(p)['nodePort']) })),
     }),
     status: { loadBalancer: ingress.length === 0 ? {} : { ingress } },

@@ -42,6 +42,9 @@ export interface Service {
     readonly externalTrafficPolicy?: string;
     readonly ipFamilies?: readonly string[];
     readonly ipFamilyPolicy?: string;
+    /** `ClientIP` keeps a client on one endpoint (the NAT binding's affinity); absent: None. */
+    readonly sessionAffinity?: string;
+    readonly sessionAffinityConfig?: { readonly clientIP?: { readonly timeoutSeconds?: number } };
     readonly ports?: readonly ServicePort[];
   };
   readonly status?: { readonly loadBalancer?: { readonly ingress?: readonly LoadBalancerIngress[] } };

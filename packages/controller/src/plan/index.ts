@@ -19,5 +19,6 @@ export { assignTops, spreadBounds, SPREAD_CAP_FACTOR, type SpreadUnit } from './
 export { allocateVrids, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
 export { planCluster, DEFAULT_MAX_PRIORITY, MAX_VIPS_PER_INSTANCE, type ClusterPlan, type ClusterPlanOptions, type PlannedGroup, type RankedNode } from './planner.js';
 export { plan, planNode, type NodePlan, type NodePlanOptions, type PlannedInstance } from './node-plan.js';
-export { resolveInstances, toAgentInstance, type InstanceTemplate, type ResolveResult } from './resolve.js';
+export { resolveInstances, toAgentInstance, withPlanned, type InstanceTemplate, type ResolveResult } from './resolve.js';
 export { readClusterDocuments, type ClusterFile, type DocumentsResult } from './documents.js';
+export { natBindingsFor, bindsNat, DEFAULT_AFFINITY_TIMEOUT_SECONDS } from './nat.js';

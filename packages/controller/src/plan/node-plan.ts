@@ -1,4 +1,5 @@
 /** One node's share of the cluster plan: the instances it runs, with its own priority. */
+import type { NatBinding } from '@keepvip/agent';
 import type { Family } from './address.js';
 import type { ClusterState, Node } from './cluster.js';
 import { planCluster, type ClusterPlan, type ClusterPlanOptions } from './planner.js';
@@ -27,6 +28,8 @@ export interface PlannedInstance {
   readonly peers: readonly string[];
   /** `namespace/name` of the Services served. */
   readonly services: readonly string[];
+  /** What the node installs while it is Master for the VIPs (the group's). */
+  readonly natBindings: readonly NatBinding[];
 }
 
 export interface NodePlan {
@@ -61,6 +64,7 @@ export function planNode(cluster: ClusterPlan, options: NodePlanOptions): NodePl
       vips: group.vips,
       peers: options.unicast === true ? group.ranking.filter((r) => r.node !== options.node).map((r) => r.address) : [],
       services: group.services,
+      natBindings: group.natBindings,
     });
   }
   return { node: options.node, instances, rejected };

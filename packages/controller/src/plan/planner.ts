@@ -18,8 +18,10 @@ import { compareIps, familyOf, type Family } from './address.js';
 import { allocateLoadBalancerIPs, LOAD_BALANCER_CLASS, type LoadBalancerAllocation } from './allocate.js';
 import { isNodeReady, objectKey, type ClusterState, type Node, type Service } from './cluster.js';
 import { parseVipConfigMap, type VipEntry } from './configmap.js';
+import type { NatBinding } from '@keepvip/agent';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
 import { rendezvousScorer } from './hash.js';
+import { bindsNat, natBindingsFor } from './nat.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 import { assignTops } from './spread.js';
 import { allocateVrids, checkVridRange, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
@@ -59,6 +61,8 @@ export interface PlannedGroup {
   readonly keys: readonly string[];
   /** Every node that runs it, best first; priorities strictly decrease (down to 1). */
   readonly ranking: readonly RankedNode[];
+  /** The Service ports its ConfigMap VIPs bind (nat.ts), installed by the Master; empty: none. */
+  readonly natBindings: readonly NatBinding[];
 }
 
 export interface ClusterPlan {
@@ -149,7 +153,7 @@ function collectVips(state: ClusterState, options: ClusterPlanOptions, rejected:
 }
 
 /** Candidate nodes and their tiers for a VIP, or the reason none may run it. */
-function tiersFor(vip: Vip, eligible: readonly string[], services: Map<string, Service>, slices: ReturnType<typeof indexSlices>): Map<string, number> | { reason: string; code: RejectionCode } {
+function tiersFor(vip: Vip, eligible: readonly string[], services: Map<string, Service>, slices: SliceIndex): Map<string, number> | { reason: string; code: RejectionCode } {
   if (eligible.length === 0) return { reason: `no Ready node has an IPv${vip.family} InternalIP`, code: RejectionCode.NoEligibleNode };
   const preferred = new Set(vip.preferredNodes);
   const tier = (endpoint: number, node: string) => endpoint * 2 + (preferred.has(node) ? 0 : 1);
@@ -172,14 +176,14 @@ function tiersFor(vip: Vip, eligible: readonly string[], services: Map<string, S
   return tiers;
 }
 
-function buildUnits(vips: readonly Vip[], state: ClusterState, rejected: Rejection[]): Unit[] {
+type SliceIndex = ReturnType<typeof indexSlices>;
+
+function buildUnits(vips: readonly Vip[], state: ClusterState, services: Map<string, Service>, slices: SliceIndex, rejected: Rejection[]): Unit[] {
   const ready = state.nodes.filter(isNodeReady);
   const eligible: Record<Family, string[]> = {
     4: ready.filter((n) => internalIp(n, 4) !== undefined).map((n) => n.metadata.name),
     6: ready.filter((n) => internalIp(n, 6) !== undefined).map((n) => n.metadata.name),
   };
-  const services = new Map(state.services.map((s) => [objectKey(s.metadata), s]));
-  const slices = indexSlices(state.endpointSlices);
   const units = new Map<string, Unit | { reason: string; code: RejectionCode }>();
   for (const vip of vips) {
     const { id, classKey, held } = unitKeyOf(vip);
@@ -266,6 +270,15 @@ function publishedIngress(allocations: readonly LoadBalancerAllocation[], groups
   return [...ips].sort(([a], [b]) => compareText(a, b)).map(([key, set]) => ({ key, ips: [...set].sort(compareIps) }));
 }
 
+/** A ConfigMap VIP bound to a Service that is not a LoadBalancer: its ports' bindings (nat.ts). */
+function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex): NatBinding[] {
+  if (vip.origin.kind !== 'ConfigMap' || vip.service === undefined) return [];
+  const key = `${vip.service.namespace}/${vip.service.name}`;
+  const service = services.get(key);
+  if (service === undefined || !bindsNat(service)) return [];
+  return natBindingsFor(service, slices.get(key) ?? [], vip);
+}
+
 function reject(vips: readonly Vip[], reason: string, code: RejectionCode, rejected: Rejection[]): void {
   const seen = new Set<string>();
   for (const vip of vips) {
@@ -283,7 +296,9 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
   if (!Number.isInteger(maxPriority) || maxPriority < 2 || maxPriority > 254) throw new RangeError(`maxPriority ${maxPriority} is not within 2..254`);
   const rejected: Rejection[] = [];
   const { vips, allocations } = collectVips(state, options, rejected);
-  const drafts = draftGroups(buildUnits(vips, state, rejected));
+  const services = new Map(state.services.map((s) => [objectKey(s.metadata), s]));
+  const slices = indexSlices(state.endpointSlices);
+  const drafts = draftGroups(buildUnits(vips, state, services, slices, rejected));
   // Each node's InternalIP per family, looked up once (a ranking lists every node of every group).
   const addresses = new Map(state.nodes.map((n) => [n.metadata.name, { 4: internalIp(n, 4), 6: internalIp(n, 6) }]));
   const groups: PlannedGroup[] = [];
@@ -300,14 +315,15 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         reject(draft.vips, reason, outcome !== undefined && 'conflict' in outcome ? RejectionCode.VridConflict : RejectionCode.VridRangeExhausted, rejected);
         continue;
       }
-      const services = [...new Set(draft.vips.flatMap((v) => (v.service === undefined ? [] : [`${v.service.namespace}/${v.service.name}`])))].sort();
+      const served = [...new Set(draft.vips.flatMap((v) => (v.service === undefined ? [] : [`${v.service.namespace}/${v.service.name}`])))].sort();
       groups.push({
         name: `k8s-v${family}-${outcome.vrid}`,
         family,
         vrid: outcome.vrid,
         ...(draft.interface === undefined ? {} : { interface: draft.interface }),
         vips: draft.vips.map((v) => `${v.address}/${v.prefixLength}`),
-        services,
+        services: served,
+        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices)),
         keys: [...new Set(draft.vips.map((v) => v.key))].sort(),
         ranking: draft.order.map((node, rank) => ({
           node,

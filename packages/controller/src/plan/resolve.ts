@@ -32,6 +32,14 @@ export function resolveInstances(instances: readonly PlannedInstance[], template
     const errors = result.errors.map((e) => ({ ...e, path: e.path.replace(/^instances\[(\d+)\]/, (_, i: string) => instances[Number(i)]?.name ?? `instances[${i}]`) }));
     return { ok: false, errors };
   }
-  // The Services ride along for `keepvip status`: the file schema has no such field.
-  return { ok: true, instances: result.config.instances.map((r, i) => ({ ...r, services: [...(instances[i]?.services ?? [])] })) };
+  return { ok: true, instances: result.config.instances.map((r, i) => withPlanned(r, instances[i])) };
+}
+
+/**
+ * The Services (for `keepvip status`) and NAT bindings ride along: the file schema has no such
+ * fields. A plan without bindings leaves the field out (the instance reads as before).
+ */
+export function withPlanned(resolved: ResolvedInstance, planned: PlannedInstance | undefined): ResolvedInstance {
+  const natBindings = planned?.natBindings ?? [];
+  return { ...resolved, services: [...(planned?.services ?? [])], ...(natBindings.length === 0 ? {} : { natBindings }) };
 }

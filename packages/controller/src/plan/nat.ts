@@ -1,0 +1,85 @@
+/**
+ * The NAT bindings of a ConfigMap VIP bound to a Service that is not a LoadBalancer (issue 12):
+ * one per Service port, to the Service's endpoints as kube-proxy picks them. kube-proxy has
+ * nothing to forward for such a VIP, so the Master sends its traffic on itself (the agent
+ * installs the bindings while the instance is Master).
+ *
+ * - Endpoints: the ready ones of every node; when there is none, the serving terminating ones
+ *   (kube-proxy's fallback, so a rollout's last pods still answer). An endpoint's first address
+ *   is its pod IP (as kube-proxy reads it); its target port is the one its EndpointSlice gives
+ *   the Service port's name (a named targetPort may resolve differently per slice).
+ * - `sessionAffinity: ClientIP` with `sessionAffinityConfig.clientIP.timeoutSeconds`, 10800 by
+ *   default, as kube-proxy.
+ */
+import type { NatBinding } from '@keepvip/agent';
+import { compareIps, type Family } from './address.js';
+import type { EndpointSlice, Service, ServicePort } from './cluster.js';
+
+/** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
+export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
+
+type Protocol = NatBinding['protocol'];
+const PROTOCOLS: readonly string[] = ['TCP', 'UDP', 'SCTP'];
+
+/** Whether the ConfigMap's NAT binding applies: a LoadBalancer's VIP is kube-proxy's to forward. */
+export function bindsNat(service: Service): boolean {
+  const type = service.spec?.type ?? 'ClusterIP';
+  return type !== 'LoadBalancer' && type !== 'ExternalName';
+}
+
+interface Candidate {
+  readonly address: string;
+  readonly port: number;
+  readonly ready: boolean;
+  readonly servingTerminating: boolean;
+}
+
+/** Every endpoint of the family with the slice's target port for this Service port. */
+function candidates(slices: readonly EndpointSlice[], family: Family, port: ServicePort, protocol: Protocol): Candidate[] {
+  const out: Candidate[] = [];
+  for (const slice of slices) {
+    if (slice.addressType !== `IPv${family}`) continue;
+    const target = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
+    if (target?.port === undefined) continue;
+    for (const endpoint of slice.endpoints ?? []) {
+      const address = endpoint.addresses[0];
+      if (address === undefined) continue;
+      // discovery.k8s.io/v1: ready absent means ready; serving absent means as ready.
+      const ready = endpoint.conditions?.ready ?? true;
+      const serving = endpoint.conditions?.serving ?? ready;
+      out.push({ address, port: target.port, ready, servingTerminating: serving && endpoint.conditions?.terminating === true });
+    }
+  }
+  return out;
+}
+
+/**
+ * The bindings of `vip` to `service`'s ports (only `ports`, numbers or names, when given),
+ * in the Service's port order, endpoints sorted and unique (the same set reads the same
+ * whatever order the slices arrive in, so an unchanged Service is no change).
+ */
+export function natBindingsFor(service: Service, slices: readonly EndpointSlice[], vip: { readonly address: string; readonly family: Family; readonly ports: readonly (number | string)[] }): NatBinding[] {
+  const spec = service.spec;
+  const affinity = spec?.sessionAffinity === 'ClientIP' ? { timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS } : undefined;
+  const key = `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`;
+  const bindings: NatBinding[] = [];
+  for (const port of spec?.ports ?? []) {
+    if (vip.ports.length > 0 && !vip.ports.some((p) => p === port.port || p === port.name)) continue;
+    const protocol = (port.protocol ?? 'TCP') as Protocol;
+    if (!PROTOCOLS.includes(protocol)) continue;
+    const all = candidates(slices, vip.family, port, protocol);
+    const ready = all.filter((c) => c.ready);
+    const chosen = ready.length > 0 ? ready : all.filter((c) => c.servingTerminating);
+    const unique = new Map(chosen.map((c) => [`${c.address} ${c.port}`, { address: c.address, port: c.port }]));
+    const endpoints = [...unique.values()].sort((a, b) => compareIps(a.address, b.address) || a.port - b.port);
+    bindings.push({
+      vip: vip.address,
+      protocol,
+      port: port.port,
+      endpoints,
+      ...(affinity === undefined ? {} : { clientIpAffinity: affinity }),
+      source: `${key}:${port.name ?? port.port}`,
+    });
+  }
+  return bindings;
+}
