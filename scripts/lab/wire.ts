@@ -13,6 +13,8 @@ export interface Frame {
   readonly kind: 'advert' | 'garp';
   /** Adverts only. */
   readonly priority: number | undefined;
+  /** Adverts only. */
+  readonly vrid?: number;
 }
 
 export interface WireOptions {
@@ -75,8 +77,8 @@ export class Wire {
     if (head === null) return undefined;
     const t = Number(head[1]) * 1000;
     const srcMac = head[2] ?? '';
-    const advert = /VRRPv\d, Advertisement, vrid \d+, prio (\d+)/.exec(line);
-    if (advert !== null) return { t, srcMac, kind: 'advert', priority: Number(advert[1]) };
+    const advert = /VRRPv\d, Advertisement, vrid (\d+), prio (\d+)/.exec(line);
+    if (advert !== null) return { t, srcMac, kind: 'advert', priority: Number(advert[2]), vrid: Number(advert[1]) };
     if (this.garp.test(line)) return { t, srcMac, kind: 'garp', priority: undefined };
     return undefined;
   }

@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEEPVIP_CLI } from '../../../../scripts/lab/daemons.ts';
@@ -30,12 +31,22 @@ const LOCAL_VIP = lanIp(101); // LoadBalancer, eTP Local, its one endpoint moves
 const PLAIN_VIP = lanIp(102); // ConfigMap `VIP: web/plain`, endpoint on node3
 const BAD_VIP = lanIp(103); // ConfigMap `web/plain:DR`: rejected alone
 const LATE_VIP = lanIp(104); // added right after the API server comes back
+const AWAY_VIP = lanIp(105); // added while the nodes cannot reach the API server
 /**
  * How long the API server stays away. 30 s by default: twice the allocator Lease (15 s, so
  * the Lease expires and the election runs again on return) and enough to take the informers'
  * watch backoff to 16 s; nothing in keepvip's data path has a timer between 30 s and 60 s.
  * KEEPVIP_LAB_APISERVER_DOWN_S=60 gives the issue's full minute.
  */
+/**
+ * keepvip's default (the DaemonSet's): Master_Down_Interval 3.6 s. At 100 ms its 362 ms
+ * would be missed whenever this 2-core machine starves a daemon (kube-apiserver's start takes
+ * both cores for seconds), which is the machine, not the API server, changing the wire; the
+ * failover time itself is measured in scripts/bench.
+ */
+const ADVERT_MS = 1_000;
+/** Longer than Master_Down_Interval (3 adverts and the skew): nothing is still moving. */
+const SETTLED_MS = 3 * ADVERT_MS + 2_000;
 const DOWN_MS = Number(process.env['KEEPVIP_LAB_APISERVER_DOWN_S'] ?? 30) * 1000;
 
 function kubeBinaries(): string | undefined {
@@ -60,6 +71,8 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
   let state: string;
   let adminKubeconfig: string;
   let apiPort: number;
+  let apiSocket: string;
+  let rootRelay: ChildProcess;
   const pods: Pod[] = [];
   const podNamespaces: string[] = [];
   const keepvips = new Map<string, RunningDaemon>();
@@ -118,6 +131,13 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     });
   }
 
+  /** The nodes' only way to the API server: killing it cuts them off, the server runs on. */
+  async function startRootRelay(): Promise<void> {
+    rootRelay = spawn(process.execPath, [RELAY, 'unix-to-tcp', apiSocket, '127.0.0.1', String(apiPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    background.push(rootRelay);
+    await relay(rootRelay, 'the root relay');
+  }
+
   function sh(args: string[]): void {
     const r = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
@@ -158,7 +178,7 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
 
   function startKeepvipNode(node: LabNode, kubeconfig: string): RunningDaemon {
     const socket = join(lab.dir, `${node.name}.sock`);
-    const args = [process.execPath, KEEPVIP_CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', node.name, '--socket', socket, '--advert-interval', '100ms', '--log-level', 'debug'];
+    const args = [process.execPath, KEEPVIP_CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', node.name, '--socket', socket, '--advert-interval', `${ADVERT_MS}ms`, '--log-level', 'debug'];
     const child = spawnLogged(node.ns, `${node.name}.keepvip`, args);
     const daemon: RunningDaemon = { kind: 'keepvip', node, process: child, logFile: join(lab.dir, `${node.name}.keepvip.log`), socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
     keepvips.set(node.name, daemon);
@@ -175,10 +195,8 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
 
     lab = Lab.create({ nodes: 3, subnet: SUBNET });
     // The root side of the bridge to the API server: a unix socket in the lab's scratch dir.
-    const apiSocket = join(lab.dir, 'apiserver.sock');
-    const rootRelay = spawn(process.execPath, [RELAY, 'unix-to-tcp', apiSocket, '127.0.0.1', String(apiPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    background.push(rootRelay);
-    await relay(rootRelay, 'the root relay');
+    apiSocket = join(lab.dir, 'apiserver.sock');
+    await startRootRelay();
 
     for (const [i, node] of lab.nodes.entries()) {
       const n = i + 1;
@@ -242,6 +260,7 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
   }, 120_000);
 
   afterAll(() => {
+    if (process.env['KEEPVIP_LAB_DEBUG']) spawnSync('cp', ['-r', lab.dir, `/tmp/kube-cluster-${process.pid}`]);
     for (const child of background) if (child.exitCode === null) child.kill('SIGKILL');
     lab?.destroy();
     for (const ns of podNamespaces) spawnSync('ip', ['netns', 'del', ns]);
@@ -251,10 +270,12 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
   const statusOf = (node: string) => keepvipStatus(lab, keepvips.get(node) as RunningDaemon) as { instances: { name: string; vips: string[]; services?: string[]; state: string; transitions: number }[] } | undefined;
 
   it('a client outside the nodes reaches a LoadBalancer Service (eTP Cluster) through its VIP, DNATed by kube-proxy on the Master; the status shows the VIP', async () => {
-    // Stable: a node whose keepvip started first may hold it until the better ones preempt it.
-    const holder = await stableHolder(lab, FRONT_VIP, live, 1_500, 30_000);
-    // Endpoint-aware: the Master is a node with a ready local endpoint.
-    expect(['node1', 'node2']).toContain(holder);
+    // Endpoint-aware: the Master is a node with a ready local endpoint (a node whose keepvip
+    // started first may hold it until a better one takes over).
+    const holder = await waitFor('node1 or node2 (they have the endpoints) to hold the VIP alone', () => {
+      const now = lab.holders(FRONT_VIP);
+      return now.length === 1 && (now[0] === 'node1' || now[0] === 'node2') ? now[0] : undefined;
+    }, 30_000);
     let published = '';
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(250)) {
       published = await kubectl(['get', 'service', 'front', '-n', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress}']);
@@ -286,14 +307,15 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     expect(await reached(LOCAL_VIP, ['pod1'])).toBe('pod1');
     const [, pod2] = pods as [Pod, Pod];
     await apply([endpointSlice('local', [pod2])]);
-    expect(await holderOf(LOCAL_VIP, 10_000, 'node2')).toBe('node2');
+    expect(await holderOf(LOCAL_VIP, 15_000, 'node2')).toBe('node2');
     expect(await reached(LOCAL_VIP, ['pod2'])).toBe('pod2');
     expect(lab.neighbourMac(lab.client.ns, LOCAL_VIP)).toBe(pod2.node.mac);
   });
 
   it(`the API server stopped for ${DOWN_MS / 1000} s changes nothing on the wire; a ConfigMap change made as it returns is applied`, async () => {
     const vips = [FRONT_VIP, LOCAL_VIP, PLAIN_VIP];
-    const holders = await Promise.all(vips.map((vip) => stableHolder(lab, vip, live, 1_000)));
+    // Settled: a move the last change set off (the spread rebalancing) ends within Master_Down_Interval.
+    const holders = await Promise.all(vips.map((vip) => stableHolder(lab, vip, live, SETTLED_MS)));
     const transitions = () => lab.nodes.map((n) => (statusOf(n.name)?.instances ?? []).map((i) => `${i.name}:${i.state}:${i.transitions}`).sort().join(' '));
     const before = transitions();
     const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: FRONT_VIP });
@@ -308,10 +330,15 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     expect(started.status).toBe(0);
     const upAt = Date.now();
     const during = wire.frames.filter((f) => f.t >= downAt && f.t <= upAt);
-    const adverts = new Set(during.filter((f) => f.kind === 'advert').map((f) => `${f.srcMac}/${f.priority}`));
-    const earlier = new Set(wire.frames.filter((f) => f.kind === 'advert' && f.t < downAt).map((f) => `${f.srcMac}/${f.priority}`));
-    expect(during.filter((f) => f.kind === 'advert').length).toBeGreaterThan((DOWN_MS / 100) * 0.8); // adverts every 100 ms all along
-    expect([...adverts].sort()).toEqual([...earlier].sort()); // the same Masters, at the same priorities
+    const senders = (frames: typeof during) => [...new Set(frames.filter((f) => f.kind === 'advert').map((f) => `VRID ${f.vrid} from ${f.srcMac} at ${f.priority}`))].sort();
+    const adverts = senders(during);
+    const earlier = senders(wire.frames.filter((f) => f.t < downAt));
+    if (process.env['KEEPVIP_LAB_DEBUG']) console.log({ downAt, upAt, load: loadavg(), adverts, earlier, status: lab.nodes.map((n) => statusOf(n.name)) }, JSON.stringify(lab.nodes.map((n) => statusOf(n.name)?.instances.map((i) => [i.name, (i as { lastTransition?: unknown }).lastTransition]))));
+    for (const vrid of new Set(during.map((f) => f.vrid))) {
+      // Adverts every ADVERT_MS all along, for every VRID.
+      if (vrid !== undefined) expect(during.filter((f) => f.vrid === vrid).length).toBeGreaterThan((DOWN_MS / ADVERT_MS) * 0.8);
+    }
+    expect(adverts).toEqual(earlier); // the same Master of each VRID, at the same priority
     expect(during.filter((f) => f.kind === 'garp')).toEqual([]);
     expect(transitions()).toEqual(before);
     expect(await Promise.all(vips.map((vip) => holderOf(vip)))).toEqual(holders);
@@ -326,15 +353,35 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
   }, 60_000 + 2 * DOWN_MS);
 
+  it('a ConfigMap change made while the nodes cannot reach the API server is applied when they can again, and nothing else moves', async () => {
+    const vips = [FRONT_VIP, LOCAL_VIP, PLAIN_VIP];
+    // Settled: a move the last change set off (the spread rebalancing) ends within Master_Down_Interval.
+    const holders = await Promise.all(vips.map((vip) => stableHolder(lab, vip, live, SETTLED_MS)));
+    const transitions = () => lab.nodes.map((n) => (statusOf(n.name)?.instances ?? []).map((i) => `${i.name}:${i.state}:${i.transitions}`).sort().join(' '));
+    const before = transitions();
+    rootRelay.kill('SIGKILL'); // every watch and request of every node breaks
+    await new Promise((resolve) => rootRelay.once('exit', resolve));
+    await apply([vipConfigMap({ ...CONFIGMAP, [LATE_VIP]: '', [AWAY_VIP]: '' })]);
+    await sleep(5_000);
+    expect(lab.holders(AWAY_VIP)).toEqual([]);
+    expect(transitions()).toEqual(before);
+    expect(await Promise.all(vips.map((vip) => holderOf(vip)))).toEqual(holders);
+    const back = Date.now();
+    await startRootRelay();
+    await holderOf(AWAY_VIP, 30_000);
+    // Within the watch backoff reached in 5 s away (4 s, ±20 %) and a reconcile, with room for a loaded machine.
+    expect(Date.now() - back).toBeLessThan(20_000);
+  }, 60_000);
+
   it('the VIP’s node dies (SIGKILL its keepvip): another node takes the VIP and the client reaches the Service through it', async () => {
     const holder = await holderOf(FRONT_VIP);
     const daemon = keepvips.get(holder) as RunningDaemon;
     signalDaemon(daemon, 'SIGKILL');
     live.kill(daemon.node);
-    const next = await holderOf(FRONT_VIP, 10_000);
+    const next = await holderOf(FRONT_VIP, 15_000);
     expect(next).not.toBe(holder);
     const nextNode = lab.nodes.find((n) => n.name === next) as LabNode;
-    await waitFor('the client’s neighbour entry to move', () => lab.neighbourMac(lab.client.ns, FRONT_VIP) === nextNode.mac, 5_000);
+    await waitFor('the client’s neighbour entry to move', () => lab.neighbourMac(lab.client.ns, FRONT_VIP) === nextNode.mac, 10_000);
     expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
   });
 });
