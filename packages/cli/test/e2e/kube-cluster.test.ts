@@ -270,12 +270,10 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
   const statusOf = (node: string) => keepvipStatus(lab, keepvips.get(node) as RunningDaemon) as { instances: { name: string; vips: string[]; services?: string[]; state: string; transitions: number }[] } | undefined;
 
   it('a client outside the nodes reaches a LoadBalancer Service (eTP Cluster) through its VIP, DNATed by kube-proxy on the Master; the status shows the VIP', async () => {
-    // Endpoint-aware: the Master is a node with a ready local endpoint (a node whose keepvip
-    // started first may hold it until a better one takes over).
-    const holder = await waitFor('node1 or node2 (they have the endpoints) to hold the VIP alone', () => {
-      const now = lab.holders(FRONT_VIP);
-      return now.length === 1 && (now[0] === 'node1' || now[0] === 'node2') ? now[0] : undefined;
-    }, 30_000);
+    // Settled (a node whose keepvip started first holds it until the top takes over), the
+    // Master is a node with a ready local endpoint.
+    const holder = await stableHolder(lab, FRONT_VIP, live, SETTLED_MS, 40_000);
+    expect(['node1', 'node2']).toContain(holder);
     let published = '';
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(250)) {
       published = await kubectl(['get', 'service', 'front', '-n', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress}']);
