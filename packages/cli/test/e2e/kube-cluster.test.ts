@@ -281,7 +281,11 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     }
     expect(JSON.parse(published)).toEqual([{ ip: FRONT_VIP, ipMode: 'VIP' }]);
     expect(await reached(FRONT_VIP, ['pod1', 'pod2'])).toMatch(/^pod[12]$/);
-    expect(lab.neighbourMac(lab.client.ns, FRONT_VIP)).toBe(lab.nodes.find((n) => n.name === holder)?.mac);
+    const holderNode = lab.nodes.find((n) => n.name === holder) as LabNode;
+    expect(lab.neighbourMac(lab.client.ns, FRONT_VIP)).toBe(holderNode.mac);
+    // The forwarding is kube-proxy's: its nftables table on the Master maps the VIP to the Service.
+    const table = lab.exec(holderNode.ns, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+    expect(table.stdout).toMatch(new RegExp(`${FRONT_VIP.replaceAll('.', '\\.')} \\. tcp \\. 80 : goto external-\\w+-web/front/tcp/http`));
     // keepvip status names the Service each instance serves.
     const instance = statusOf(holder)?.instances.find((i) => i.vips.includes(`${FRONT_VIP}/32`));
     expect(instance).toMatchObject({ state: 'Master', services: ['web/front'] });
