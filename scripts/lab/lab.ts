@@ -112,6 +112,16 @@ export class Lab {
     }
   }
 
+  /**
+   * One more namespace of this lab (a pod, say), `${prefix}-${suffix}`, removed with the lab;
+   * it has only its loopback.
+   */
+  namespace(suffix: string): string {
+    const ns = `${this.prefix}-${suffix}`;
+    this.addNamespace(ns);
+    return ns;
+  }
+
   private addNamespace(ns: string): void {
     must(['ip', 'netns', 'add', ns]);
     this.namespaces.push(ns);
