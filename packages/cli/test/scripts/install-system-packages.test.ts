@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('../../../../scripts/ci/install-system-packages', import.meta.url));
-const PACKAGES = ['keepalived', 'nftables', 'iproute2', 'tcpdump', 'iputils-ping', 'arping', 'etcd-server', 'build-essential', 'python3', 'procps'];
+const PACKAGES = ['keepalived', 'nftables', 'iproute2', 'tcpdump', 'iputils-ping', 'arping', 'etcd-server', 'build-essential', 'python3', 'procps', 'nginx-light', 'openssl', 'curl'];
 /** What the script may use from the machine besides the stand-ins (bash builtins aside). */
 const TOOLS = ['grep', 'id', 'rm', 'chmod'];
 
@@ -100,9 +100,9 @@ describe('install-system-packages', () => {
     expect(run.calls).toEqual(['update -qq', `install -y -qq ${PACKAGES.join(' ')}`]);
     expect(run.policyAtInstall).toMatch(/^exists executable #!\/bin\/sh\n[^]*exit 101\n$/);
     expect(existsSync(m.policy)).toBe(false);
-    expect(run.stderr).toContain(`[packages] missing 10 of 10: ${PACKAGES.join(' ')}`);
+    expect(run.stderr).toContain(`[packages] missing 13 of 13: ${PACKAGES.join(' ')}`);
     expect(run.stderr).toContain(`[packages] installing ${PACKAGES.join(' ')}`);
-    expect(run.stderr).toMatch(/\[packages\] done: installed 10 packages in \d+ s\n$/);
+    expect(run.stderr).toMatch(/\[packages\] done: installed 13 packages in \d+ s\n$/);
   });
 
   it("leaves the machine's own policy-rc.d exactly as it was, and still exits 0", () => {
@@ -123,7 +123,7 @@ describe('install-system-packages', () => {
     const run = install(m);
     expect(run.status).toBe(0);
     expect(run.calls).toEqual(['update -qq', 'install -y -qq tcpdump arping']);
-    expect(run.stderr).toContain('[packages] missing 2 of 10: tcpdump arping');
+    expect(run.stderr).toContain('[packages] missing 2 of 13: tcpdump arping');
   });
 
   it('with everything present: calls no apt-get, says so, exits 0', () => {
@@ -131,7 +131,7 @@ describe('install-system-packages', () => {
     const run = install(m);
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([]);
-    expect(run.stderr).toBe('[packages] all 10 system packages present\n');
+    expect(run.stderr).toBe('[packages] all 13 system packages present\n');
   });
 
   it("asks Debian for npm only when the machine has no npm command (scripts/toolchain.sh needs one)", () => {
@@ -162,7 +162,7 @@ describe('install-system-packages', () => {
     const m = machine({ installed: PACKAGES.filter((p) => p !== 'keepalived'), uid: 1000 });
     const run = install(m);
     expect(run.status).toBe(1);
-    expect(run.stderr).toBe('[packages] missing 1 of 10: keepalived\n[packages] ERROR: installing them needs root; run again as root (or: apt-get install keepalived)\n');
+    expect(run.stderr).toBe('[packages] missing 1 of 13: keepalived\n[packages] ERROR: installing them needs root; run again as root (or: apt-get install keepalived)\n');
     expect(run.calls).toEqual([]);
     expect(existsSync(m.policy)).toBe(false);
   });

@@ -1,0 +1,343 @@
+/**
+ * The ingress demo (`./scripts/demo`) and its end-to-end test (packages/cli/test/e2e/
+ * ingress-demo.test.ts) in one code path: a lab cluster of three nodes running `keepvip run
+ * --kubernetes` as the DaemonSet's ServiceAccount, nginx in an ingress pod on node1 and node2
+ * serving test.com (/reservation, /order) and event.com over HTTP and HTTPS to small apps in
+ * pods on node3, the VIP from the ConfigMap entry `VIP: ingress/nginx`; a client browses by
+ * host name through the VIP, the Master dies, and the client is served by the other ingress pod.
+ *
+ * Affinity, honestly: at the VIP, `sessionAffinity: ClientIP` (a client's new connections go
+ * to the same ingress pod while the Master lives); at the ingress, nginx sets a random cookie
+ * (`affinity`, its $request_id) on a first response and picks the app pod by a consistent
+ * hash of it, so a browser keeps its app pod, through either ingress pod.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunningDaemon } from './daemons.ts';
+import { keepvipStatus, signalDaemon } from './daemons.ts';
+import { LabCluster, type Pod } from './cluster.ts';
+import type { LabNode } from './lab.ts';
+import { eachLine } from './wire.ts';
+import { waitFor } from './prober.ts';
+
+const SUBNET = 8;
+/** Until the agent's NAT bindings are wired: kube-proxy DNATs the VIP (an externalIP). */
+const INTERIM_KUBE_PROXY = true;
+export const VIP = `10.99.${SUBNET}.100`;
+const APPS = ['reservation', 'order', 'event'] as const;
+type App = (typeof APPS)[number];
+
+/** Where each host name and path goes (nginx's server and location blocks). */
+export const ROUTES: readonly { readonly host: string; readonly path: string; readonly app: App }[] = [
+  { host: 'test.com', path: '/reservation', app: 'reservation' },
+  { host: 'test.com', path: '/order', app: 'order' },
+  { host: 'event.com', path: '/', app: 'event' },
+];
+
+/** One answer of an app: `app=NAME pod=POD ingress=INGRESS-POD`. */
+export interface Answer {
+  readonly app: string;
+  readonly pod: string;
+  readonly ingress: string;
+}
+
+export interface Browse extends Answer {
+  readonly url: string;
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly path: string;
+}
+
+export interface IngressDemoResult {
+  readonly vip: string;
+  /** Every route over HTTP and HTTPS, as the client got it through the VIP. */
+  readonly browses: readonly Browse[];
+  /** The cookie nginx set, and the reservation pods that answered each request carrying it. */
+  readonly affinity: { readonly cookie: string; readonly pods: readonly string[]; readonly podsWithoutCookie: readonly string[] };
+  readonly before: { readonly node: string; readonly ingress: string; readonly pod: string };
+  readonly after: { readonly node: string; readonly ingress: string; readonly pod: string };
+  /** Longest gap between answers around the Master's death, ms (client polling every ~20 ms). */
+  readonly outageMs: number;
+  readonly failedPolls: number;
+  /** `keepvip status` of each node after the failover (the dead one: not answering). */
+  readonly status: Readonly<Record<string, string>>;
+  /** What the demo made, to check it is gone afterwards. */
+  readonly made: { readonly namespaces: readonly string[]; readonly pids: readonly number[]; readonly dirs: readonly string[] };
+}
+
+const APP_SERVER = `
+const [app, pod] = process.argv.slice(1);
+require('node:http').createServer((q, s) => {
+  s.setHeader('content-type', 'text/plain');
+  s.end('app=' + app + ' pod=' + pod + ' ingress=' + (q.headers['x-ingress-pod'] ?? '-') + '\\n');
+}).listen(8080, () => process.stdout.write('listening\\n'));`;
+
+function nginxConfig(dir: string, ingress: Pod, apps: readonly Pod[]): string {
+  const upstream = (app: App) =>
+    `  upstream ${app} {\n    hash $affinity consistent;\n${apps.filter((p) => p.name.startsWith(`${app}-`)).map((p) => `    server ${p.ip}:8080;\n`).join('')}  }\n`;
+  const tls = `    ssl_certificate ${dir}/tls.crt;\n    ssl_certificate_key ${dir}/tls.key;\n`;
+  const base = join(dir, ingress.name);
+  return `user root;
+# One process (no master and workers): a SIGKILL, the lab's way to stop it, leaves nothing behind.
+master_process off;
+daemon off;
+pid ${base}.pid;
+error_log ${base}.error.log;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path ${base}.tmp/body;
+  proxy_temp_path ${base}.tmp/proxy;
+  fastcgi_temp_path ${base}.tmp/fastcgi;
+  uwsgi_temp_path ${base}.tmp/uwsgi;
+  scgi_temp_path ${base}.tmp/scgi;
+  # Session affinity: a first response sets a random cookie; the app pod is a consistent hash
+  # of it, the same in both ingress pods.
+  map $cookie_affinity $affinity { "" $request_id; default $cookie_affinity; }
+  map $cookie_affinity $set_affinity { "" "affinity=$request_id; Path=/; HttpOnly"; default ""; }
+  add_header Set-Cookie $set_affinity;
+  proxy_set_header X-Ingress-Pod ${ingress.name};
+  proxy_connect_timeout 1s;
+${APPS.map(upstream).join('')}  server {
+    listen 80 default_server;
+    listen 443 ssl default_server;
+${tls}    return 404;
+  }
+  server {
+    listen 80;
+    listen 443 ssl;
+    server_name test.com;
+${tls}    location /reservation { proxy_pass http://reservation; }
+    location /order { proxy_pass http://order; }
+    location / { return 404; }
+  }
+  server {
+    listen 80;
+    listen 443 ssl;
+    server_name event.com;
+${tls}    location / { proxy_pass http://event; }
+  }
+}
+`;
+}
+
+/** `app=… pod=… ingress=…` into its fields. */
+export function parseAnswer(body: string): Answer | undefined {
+  const m = /^app=(\S+) pod=(\S+) ingress=(\S+)$/.exec(body.trim());
+  return m === null ? undefined : { app: m[1] as string, pod: m[2] as string, ingress: m[3] as string };
+}
+
+/**
+ * The client's poller: one HTTPS request to test.com/reservation through the VIP every
+ * `everyMs` on a new connection (as curl does), carrying the cookie; one JSON line per answer.
+ */
+const POLLER = `
+const https = require('node:https');
+const [vip, source, cookie, everyMs] = process.argv.slice(1);
+const tick = () => {
+  const started = Date.now();
+  const req = https.get({ host: vip, localAddress: source, servername: 'test.com', path: '/reservation', headers: { host: 'test.com', cookie }, rejectUnauthorized: false, agent: false, timeout: 500 }, (res) => {
+    let body = '';
+    res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => done(body.trim()));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => done(undefined, e.code ?? e.message));
+  let once = false;
+  function done(body, error) {
+    if (once) return;
+    once = true;
+    process.stdout.write(JSON.stringify({ t: Date.now(), body, error }) + '\\n');
+    setTimeout(tick, Math.max(0, Number(everyMs) - (Date.now() - started)));
+  }
+};
+tick();`;
+
+export interface IngressDemoOptions {
+  /** A line for the reader (the demo prints it; the test keeps it for its failure message). */
+  readonly say: (line: string) => void;
+}
+
+/** The whole story; everything it made is gone when it returns or throws. */
+export async function runIngressDemo({ say }: IngressDemoOptions): Promise<IngressDemoResult> {
+  const started = Date.now();
+  say('starting a control plane (etcd, kube-apiserver) and a lab of 3 nodes and a client...');
+  const cluster = await LabCluster.start({ nodes: 3, subnet: SUBNET });
+  const { lab } = cluster;
+  const pids: number[] = [];
+  const made = { namespaces: [] as string[], pids, dirs: [lab.dir, cluster.stateDir] };
+  try {
+    const [node1, node2, node3] = lab.nodes as [LabNode, LabNode, LabNode];
+    // The apps: reservation twice (so the cookie has something to choose), order, event; on node3.
+    const apps = [['reservation', 2], ['order', 1], ['event', 1]].flatMap(([app, n]) => Array.from({ length: n as number }, (_, i) => cluster.addPod(node3, `${app as string}-${i + 1}`)));
+    const appUp = apps.map((pod) => {
+      const child = cluster.spawnLogged(pod.ns, pod.name, [process.execPath, '-e', APP_SERVER, pod.name.replace(/-\d+$/, ''), pod.name]);
+      if (child.pid !== undefined) pids.push(child.pid);
+      return new Promise<void>((resolve) => eachLine(child.stdout, (l) => l === 'listening' && resolve()));
+    });
+    // The ingress: nginx in a pod on node1 and one on node2, a self-signed certificate for both hosts.
+    const tlsDir = join(lab.dir, 'tls');
+    mkdirSync(tlsDir);
+    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test.com', '-addext', 'subjectAltName=DNS:test.com,DNS:event.com', '-keyout', join(tlsDir, 'tls.key'), '-out', join(tlsDir, 'tls.crt')], { encoding: 'utf8' });
+    if (cert.status !== 0) throw new Error(`openssl req failed: ${cert.stderr}`);
+    const ingresses = [cluster.addPod(node1, 'ingress-1'), cluster.addPod(node2, 'ingress-2')];
+    for (const pod of ingresses) {
+      for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(tlsDir, `${pod.name}.tmp`, t), { recursive: true });
+      const conf = join(tlsDir, `${pod.name}.nginx.conf`);
+      writeFileSync(conf, nginxConfig(tlsDir, pod, apps));
+      const child = cluster.spawnLogged(pod.ns, pod.name, ['nginx', '-c', conf, '-e', join(tlsDir, `${pod.name}.error.log`)]);
+      if (child.pid !== undefined) pids.push(child.pid);
+    }
+    made.namespaces.push(...lab.nodes.map((n) => n.ns), lab.client.ns, ...cluster.pods.map((p) => p.ns));
+    await Promise.all(appUp);
+    say(`  apps on node3: ${apps.map((p) => `${p.name} ${p.ip}`).join(', ')}`);
+    say(`  nginx ingress pods: ${ingresses.map((p) => `${p.name} ${p.ip} on ${p.node.name}`).join(', ')} (HTTP and HTTPS, self-signed certificate for test.com and event.com)`);
+
+    // The cluster's objects: the ingress Service (ClientIP affinity), its EndpointSlice (there is
+    // no controller-manager: the demo writes it as the EndpointSlice controller would), the ConfigMap.
+    const endpointSlice = (ready: (p: Pod) => boolean) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'nginx-lab', namespace: 'ingress', labels: { 'kubernetes.io/service-name': 'nginx', 'endpointslice.kubernetes.io/managed-by': 'lab.keepvip.io' } },
+      addressType: 'IPv4',
+      endpoints: ingresses.map((p) => ({ addresses: [p.ip], conditions: { ready: ready(p), serving: ready(p), terminating: false }, nodeName: p.node.name, targetRef: { kind: 'Pod', namespace: 'ingress', name: p.name } })),
+      ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { name: 'https', port: 443, protocol: 'TCP' }],
+    });
+    await cluster.apply([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ingress' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'nginx', namespace: 'ingress' },
+        spec: {
+          type: 'ClusterIP',
+          sessionAffinity: 'ClientIP',
+          ...(INTERIM_KUBE_PROXY ? { externalIPs: [VIP] } : {}),
+          ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }, { name: 'https', port: 443, targetPort: 443, protocol: 'TCP' }],
+        },
+      },
+      endpointSlice(() => true),
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keepvip-vips', namespace: 'keepvip-system' }, data: { [VIP]: 'ingress/nginx' } },
+    ]);
+    say(`  ConfigMap keepvip-system/keepvip-vips: "${VIP}: ingress/nginx" (Service ingress/nginx: ClusterIP, sessionAffinity ClientIP, ports 80 and 443)`);
+
+    const kubeconfig = await cluster.tokenKubeconfig('keepvip', 'keepvip-system');
+    const daemons = new Map<string, RunningDaemon>();
+    for (const node of lab.nodes) {
+      if (INTERIM_KUBE_PROXY) {
+        const proxy = await cluster.startKubeProxy(node);
+        if (proxy.pid !== undefined) pids.push(proxy.pid);
+      }
+      const d = cluster.startKeepvip(node, kubeconfig, ['--advert-interval', '100ms']);
+      daemons.set(node.name, d);
+      pids.push(...d.pids());
+    }
+    say('  keepvip run --kubernetes on node1..3, as ServiceAccount keepvip-system/keepvip (daemonset/rbac.yaml), advert interval 100 ms');
+    say(`  (the first ${((Date.now() - started) / 1000).toFixed(1)} s: control plane, lab, pods)`);
+
+    // Settled: every node has the instance (the first one up is Master alone for a moment),
+    // exactly one is Master and holds the VIP, and it is a node with an ingress pod.
+    const holder = await waitFor(`one node with an ingress pod to hold ${VIP}, the others Backup`, () => {
+      const h = lab.holders(VIP);
+      const states = lab.nodes.map((n) => keepvipStatus(lab, daemons.get(n.name) as RunningDaemon)?.instances[0]?.state);
+      const settled = states.filter((st) => st === 'Master').length === 1 && states.filter((st) => st === 'Backup').length === lab.nodes.length - 1;
+      return settled && h.length === 1 && ingresses.some((p) => p.node.name === h[0]) ? h[0] : undefined;
+    }, 30_000, 100);
+    say(`\n${holder} is Master for ${VIP} (a node with a ready ingress pod)`);
+
+    // Browsing, as a user would with curl.
+    let source = lab.client.ipv4;
+    const curl = (scheme: 'http' | 'https', host: string, path: string, cookie?: string) => {
+      const port = scheme === 'http' ? 80 : 443;
+      const args = ['curl', '-sS', '-k', '--max-time', '3', '--interface', source, '-D', '-', '--resolve', `${host}:${port}:${VIP}`, ...(cookie === undefined ? [] : ['-b', cookie]), `${scheme}://${host}${path}`];
+      const r = lab.exec(lab.client.ns, args);
+      const [head = '', body = ''] = r.stdout.split(/\r\n\r\n/);
+      const setCookie = /^set-cookie: (affinity=[0-9a-f]+)/im.exec(head)?.[1];
+      return { args, answer: parseAnswer(body), setCookie, error: r.code === 0 ? undefined : r.stderr.trim() };
+    };
+    const browses: Browse[] = [];
+    await waitFor('the client to be answered through the VIP', () => curl('https', 'test.com', '/reservation').answer, 20_000, 200);
+    // ClientIP affinity picks the ingress pod at random for each client address: the client
+    // browses from the first of a few addresses that the Master sends to its own ingress pod,
+    // so the Master's death takes both the VIP's node and the client's ingress pod.
+    const masterIngress = ingresses.find((p) => p.node.name === holder) as Pod;
+    const candidates = Array.from({ length: 8 }, (_, i) => `10.99.${SUBNET}.${20 + i}`);
+    for (const a of candidates) lab.exec(lab.client.ns, ['ip', 'addr', 'add', `${a}/24`, 'dev', 'eth0']);
+    const chosen = candidates.find((a) => {
+      source = a;
+      return curl('https', 'test.com', '/reservation').answer?.ingress === masterIngress.name;
+    });
+    if (chosen === undefined) throw new Error(`none of the client's addresses ${candidates.join(', ')} was sent to ${masterIngress.name} (ClientIP affinity is random: run again)`);
+    source = chosen;
+    say(`\nthe client (${source}, its affinity at the VIP on ${masterIngress.name}) browses through the VIP:`);
+    for (const scheme of ['http', 'https'] as const) {
+      for (const { host, path } of ROUTES) {
+        const r = curl(scheme, host, path);
+        if (r.answer === undefined) throw new Error(`${scheme}://${host}${path} through ${VIP}: no answer (${r.error ?? 'unexpected body'})`);
+        const url = `${scheme}://${host}${path}`;
+        browses.push({ url, scheme, host, path, ...r.answer });
+        say(`  ${url.padEnd(30)} -> ${r.answer.app.padEnd(12)} (pod ${r.answer.pod}, via ${r.answer.ingress})`);
+      }
+    }
+    say(`  (each: ${curl('https', 'test.com', '/reservation').args.slice(1).join(' ')})`);
+
+    const first = curl('https', 'test.com', '/reservation');
+    const cookie = first.setCookie;
+    if (cookie === undefined) throw new Error('nginx set no affinity cookie');
+    const pods = Array.from({ length: 6 }, () => curl('https', 'test.com', '/reservation', cookie).answer?.pod ?? '-');
+    const podsWithoutCookie = Array.from({ length: 12 }, () => curl('https', 'test.com', '/reservation').answer?.pod ?? '-');
+    say(`\ncookie affinity at the ingress: nginx set ${cookie.slice(0, 18)}…; 6 requests with it: ${[...new Set(pods)].join(', ')}; 12 without a cookie: ${[...new Set(podsWithoutCookie)].sort().join(', ')}`);
+
+    // The client polls every 20 ms with its cookie, the Master dies.
+    const poller = cluster.spawnLogged(lab.client.ns, 'poller', [process.execPath, '-e', POLLER, VIP, source, cookie, '20']);
+    if (poller.pid !== undefined) pids.push(poller.pid);
+    const polls: { t: number; answer: Answer | undefined; error?: string }[] = [];
+    eachLine(poller.stdout, (line) => {
+      const p = JSON.parse(line) as { t: number; body?: string; error?: string };
+      polls.push({ t: p.t, answer: p.body === undefined ? undefined : parseAnswer(p.body), ...(p.error === undefined ? {} : { error: p.error }) });
+    });
+    await waitFor('the poller to be answered', () => polls.filter((p) => p.answer !== undefined).length >= 25, 10_000);
+    const lastBefore = [...polls].reverse().find((p) => p.answer !== undefined)?.answer as Answer;
+    const master = lab.nodes.find((n) => n.name === holder) as LabNode;
+    const before = { node: master.name, ingress: lastBefore.ingress, pod: lastBefore.pod };
+    say(`\nbefore: ${before.node} is Master; the client is answered by ${before.ingress} (app pod ${before.pod})`);
+
+    const killedAt = Date.now();
+    signalDaemon(daemons.get(master.name) as RunningDaemon, 'SIGKILL');
+    lab.setCable(master, false);
+    // Its pods are gone with it: the demo marks them not ready, as the EndpointSlice controller
+    // does once the node is NotReady (in a cluster that takes node-monitor-grace-period, 40 s).
+    await cluster.apply([endpointSlice((p) => p.node !== master)]);
+    say(`${master.name} dies: keepvip SIGKILLed and its cable cut; its ingress pod marked not ready`);
+
+    const next = await waitFor(`another node to hold ${VIP}`, () => lab.holders(VIP).find((h) => h !== master.name), 15_000);
+    await waitFor('the client to be answered again', () => polls.some((p) => p.t > killedAt && p.answer !== undefined && p.answer.ingress !== before.ingress) && polls.slice(-10).every((p) => p.answer !== undefined), 20_000);
+    poller.kill('SIGKILL');
+    const answered = polls.filter((p) => p.answer !== undefined);
+    let outageMs = 0;
+    for (let i = 1; i < answered.length; i++) {
+      const a = answered[i - 1] as (typeof answered)[number];
+      const b = answered[i] as (typeof answered)[number];
+      if (b.t >= killedAt) outageMs = Math.max(outageMs, b.t - a.t);
+    }
+    const lastAfter = answered[answered.length - 1]?.answer as Answer;
+    const after = { node: next, ingress: lastAfter.ingress, pod: lastAfter.pod };
+    const failedPolls = polls.filter((p) => p.t >= killedAt && p.answer === undefined).length;
+    say(`after:  ${after.node} is Master; the client is answered by ${after.ingress} (app pod ${after.pod}: the cookie kept it)`);
+    say(`outage the client saw: ${outageMs} ms (longest gap between answers, polling every 20 ms on new HTTPS connections; ${failedPolls} polls failed)`);
+
+    const status: Record<string, string> = {};
+    say('\nkeepvip status per node:');
+    for (const node of lab.nodes) {
+      const d = daemons.get(node.name) as RunningDaemon;
+      const s = keepvipStatus(lab, d);
+      const line = s === undefined ? 'not answering (killed)' : s.instances.map((i) => `${i.name} ${i.state} priority ${i.priority} vips ${i.vips.join(',')} services ${((i as { services?: string[] }).services ?? []).join(',') || '-'}`).join('; ');
+      status[node.name] = line;
+      say(`  ${node.name}: ${line}`);
+    }
+    for (const d of daemons.values()) if (d.node !== master) signalDaemon(d, 'SIGTERM');
+    return { vip: VIP, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, status, made };
+  } finally {
+    cluster.stop();
+  }
+}
