@@ -22,8 +22,6 @@ import { eachLine } from './wire.ts';
 import { waitFor } from './prober.ts';
 
 const SUBNET = 8;
-/** Until the agent's NAT bindings are wired: kube-proxy DNATs the VIP (an externalIP). */
-const INTERIM_KUBE_PROXY = true;
 export const VIP = `10.99.${SUBNET}.100`;
 const APPS = ['reservation', 'order', 'event'] as const;
 type App = (typeof APPS)[number];
@@ -51,6 +49,8 @@ export interface Browse extends Answer {
 
 export interface IngressDemoResult {
   readonly vip: string;
+  /** The Master's NAT binding chains (`svc_<VIP>_<protocol>_<port>`) in its keepvip_nat table. */
+  readonly natChains: readonly string[];
   /** Every route over HTTP and HTTPS, as the client got it through the VIP. */
   readonly browses: readonly Browse[];
   /** The cookie nginx set, and the reservation pods that answered each request carrying it. */
@@ -212,7 +212,6 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
         spec: {
           type: 'ClusterIP',
           sessionAffinity: 'ClientIP',
-          ...(INTERIM_KUBE_PROXY ? { externalIPs: [VIP] } : {}),
           ports: [{ name: 'http', port: 80, targetPort: 80, protocol: 'TCP' }, { name: 'https', port: 443, targetPort: 443, protocol: 'TCP' }],
         },
       },
@@ -224,10 +223,6 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     const kubeconfig = await cluster.tokenKubeconfig('keepvip', 'keepvip-system');
     const daemons = new Map<string, RunningDaemon>();
     for (const node of lab.nodes) {
-      if (INTERIM_KUBE_PROXY) {
-        const proxy = await cluster.startKubeProxy(node);
-        if (proxy.pid !== undefined) pids.push(proxy.pid);
-      }
       const d = cluster.startKeepvip(node, kubeconfig, ['--advert-interval', '100ms']);
       daemons.set(node.name, d);
       pids.push(...d.pids());
@@ -244,6 +239,13 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
       return settled && h.length === 1 && ingresses.some((p) => p.node.name === h[0]) ? h[0] : undefined;
     }, 30_000, 100);
     say(`\n${holder} is Master for ${VIP} (a node with a ready ingress pod)`);
+    // The forwarding is keepvip's own (no kube-proxy runs): the Master's NAT binding table.
+    const natChains = await waitFor(`${holder}'s keepvip_nat table to bind ${VIP}:80 and :443`, () => {
+      const r = lab.exec((lab.nodes.find((n) => n.name === holder) as LabNode).ns, ['nft', 'list', 'table', 'inet', 'keepvip_nat']);
+      const chains = [...r.stdout.matchAll(/^\s*chain (svc_\S+) \{/gm)].map((m) => m[1] as string);
+      return chains.length >= 2 ? chains : undefined;
+    }, 10_000, 100);
+    say(`  its nftables table inet keepvip_nat (the NAT binding, ClientIP affinity; no kube-proxy runs): ${natChains.join(', ')}`);
 
     // Browsing, as a user would with curl.
     let source = lab.client.ipv4;
@@ -336,7 +338,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
       say(`  ${node.name}: ${line}`);
     }
     for (const d of daemons.values()) if (d.node !== master) signalDaemon(d, 'SIGTERM');
-    return { vip: VIP, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, status, made };
+    return { vip: VIP, natChains, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, status, made };
   } finally {
     cluster.stop();
   }

@@ -26,6 +26,8 @@ if (!nginx && process.env['CI']) throw new Error('nginx is not installed: run sc
     } catch (error) {
       throw new Error(`${String(error)}\n--- the demo said:\n${lines.join('\n')}`, { cause: error });
     }
+    // The Master forwards with its own NAT binding (no kube-proxy runs): one chain per port.
+    expect(r.natChains.map((c) => c.replace(/^svc_.*_tcp_/, 'tcp ')).sort()).toEqual(['tcp 443', 'tcp 80']);
     // Every host name and path reaches its app, over HTTP and HTTPS.
     const got = r.browses.map((b) => `${b.url} ${b.app}`).sort();
     const want = ROUTES.flatMap((route) => ['http', 'https'].map((s) => `${s}://${route.host}${route.path} ${route.app}`)).sort();
