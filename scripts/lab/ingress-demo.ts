@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningDaemon } from './daemons.ts';
-import { keepvipStatus, signalDaemon } from './daemons.ts';
+import { KEEPVIP_CLI, keepvipStatus, signalDaemon } from './daemons.ts';
 import { LabCluster, type Pod } from './cluster.ts';
 import type { LabNode } from './lab.ts';
 import { eachLine } from './wire.ts';
@@ -66,6 +66,7 @@ export interface IngressDemoResult {
   readonly made: { readonly namespaces: readonly string[]; readonly pids: readonly number[]; readonly dirs: readonly string[] };
 }
 
+/** argv: app, pod, and the lab's prefix (unused: it marks every process of the lab for a leftover check). */
 const APP_SERVER = `
 const [app, pod] = process.argv.slice(1);
 require('node:http').createServer((q, s) => {
@@ -164,6 +165,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
   say('starting a control plane (etcd, kube-apiserver) and a lab of 3 nodes and a client...');
   const cluster = await LabCluster.start({ nodes: 3, subnet: SUBNET });
   const { lab } = cluster;
+  say(`  lab ${lab.prefix} (its namespaces are ${lab.prefix}-*), control plane in ${cluster.stateDir}`);
   const pids: number[] = [];
   const made = { namespaces: [] as string[], pids, dirs: [lab.dir, cluster.stateDir] };
   try {
@@ -171,7 +173,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     // The apps: reservation twice (so the cookie has something to choose), order, event; on node3.
     const apps = [['reservation', 2], ['order', 1], ['event', 1]].flatMap(([app, n]) => Array.from({ length: n as number }, (_, i) => cluster.addPod(node3, `${app as string}-${i + 1}`)));
     const appUp = apps.map((pod) => {
-      const child = cluster.spawnLogged(pod.ns, pod.name, [process.execPath, '-e', APP_SERVER, pod.name.replace(/-\d+$/, ''), pod.name]);
+      const child = cluster.spawnLogged(pod.ns, pod.name, [process.execPath, '-e', APP_SERVER, pod.name.replace(/-\d+$/, ''), pod.name, lab.prefix]);
       if (child.pid !== undefined) pids.push(child.pid);
       return new Promise<void>((resolve) => eachLine(child.stdout, (l) => l === 'listening' && resolve()));
     });
@@ -291,7 +293,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     say(`\ncookie affinity at the ingress: nginx set ${cookie.slice(0, 18)}…; 6 requests with it: ${[...new Set(pods)].join(', ')}; 12 without a cookie: ${[...new Set(podsWithoutCookie)].sort().join(', ')}`);
 
     // The client polls every 20 ms with its cookie, the Master dies.
-    const poller = cluster.spawnLogged(lab.client.ns, 'poller', [process.execPath, '-e', POLLER, VIP, source, cookie, '20']);
+    const poller = cluster.spawnLogged(lab.client.ns, 'poller', [process.execPath, '-e', POLLER, VIP, source, cookie, '20', lab.prefix]);
     if (poller.pid !== undefined) pids.push(poller.pid);
     const polls: { t: number; answer: Answer | undefined; error?: string }[] = [];
     eachLine(poller.stdout, (line) => {
@@ -332,10 +334,11 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     say('\nkeepvip status per node:');
     for (const node of lab.nodes) {
       const d = daemons.get(node.name) as RunningDaemon;
-      const s = keepvipStatus(lab, d);
-      const line = s === undefined ? 'not answering (killed)' : s.instances.map((i) => `${i.name} ${i.state} priority ${i.priority} vips ${i.vips.join(',')} services ${((i as { services?: string[] }).services ?? []).join(',') || '-'}`).join('; ');
-      status[node.name] = line;
-      say(`  ${node.name}: ${line}`);
+      const r = lab.exec(node.ns, [process.execPath, KEEPVIP_CLI, 'status', '--timeout', '2s', '--socket', d.socket as string]);
+      const text = r.code === 0 ? r.stdout.trimEnd() : `not answering (killed): ${r.stderr.trim()}`;
+      status[node.name] = text;
+      say(`  ${node.name}:`);
+      for (const line of text.split('\n')) say(`    ${line}`);
     }
     for (const d of daemons.values()) if (d.node !== master) signalDaemon(d, 'SIGTERM');
     return { vip: VIP, natChains, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, status, made };

@@ -6,8 +6,10 @@
  * other ingress pod within a bounded outage, and everything the demo made is gone after.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { kubeBinaries } from '../../../../scripts/lab/cluster.ts';
 import { waitFor } from '../../../../scripts/lab/prober.ts';
 import { ROUTES, runIngressDemo, type IngressDemoResult } from '../../../../scripts/lab/ingress-demo.ts';
@@ -59,5 +61,37 @@ if (!nginx && process.env['CI']) throw new Error('nginx is not installed: run sc
     // SIGKILLed children are reaped on the event loop's next turns.
     await waitFor('every process the demo started to be gone', () => r.made.pids.every((pid) => !existsSync(`/proc/${pid}`)), 5_000);
     for (const dir of r.made.dirs) expect(existsSync(dir)).toBe(false);
+  }, 180_000);
+
+  it('Ctrl-C in the middle (SIGINT to ./scripts/demo\'s node) leaves nothing behind', async () => {
+    const main = fileURLToPath(new URL('../../../../scripts/lab/ingress-demo-main.ts', import.meta.url));
+    const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor('the demo to have its cluster up and a Master', () => /is Master for/.test(out), 120_000, 100);
+    const prefix = /^ {2}lab (\S+) /m.exec(out)?.[1] as string;
+    const state = /control plane in (\S+)$/m.exec(out)?.[1] as string;
+    expect(prefix).toMatch(/^kv/);
+    expect(existsSync(state)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exit).toBe(130);
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(`${prefix}-`);
+    expect(readdirSync(tmpdir()).filter((d) => d.startsWith(`${prefix}-`))).toEqual([]);
+    expect(existsSync(state)).toBe(false);
+    // No process of the lab (each has the prefix on its command line) or of its control plane.
+    const leftovers = () =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .map((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+          } catch {
+            return '';
+          }
+        })
+        .filter((c) => c.includes(prefix) || c.includes(state));
+    await waitFor('no process of the demo to be left', () => leftovers().length === 0, 5_000);
   }, 180_000);
 });
