@@ -7,7 +7,17 @@
  * plan duration, and from a change (ConfigMap, EndpointSlice) accepted by the API server to
  * the plan applied.
  *
+ *
+ * Then (unless --no-wire) the same cluster with a real node: `keepvip run --kubernetes` as
+ * node-00 in a network namespace (lib/kube-node.ts), tcpdump on its eth0, and --controllers
+ * more KubeCluster + ReconcileLoop instances (node-01...) in this process, all with the
+ * allocator Lease. Figures: from an EndpointSlice change accepted to the first advert with the
+ * changed priority (kernel capture time), and the API server's own request counts
+ * (apiserver_request_total) over --seconds of steady state, beside an idle window of
+ * --baseline seconds before any controller ran (the API server's own housekeeping).
+ *
  *   scripts/bench/controller-scale [--nodes 50] [--services 200] [--endpoints 25] [--vips 5] [--changes 5]
+ *                                  [--no-wire] [--seconds 300] [--baseline 60] [--controllers 4] [--advert-interval 1s]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../packages/agent/dist/index.js';
 import { KubeCluster, ReconcileLoop, keepvipPlanner, loadKubeConfig } from '../../packages/controller/dist/index.js';
+import { difference, KubeNode, openWatches, requestCounts } from './lib/kube-node.ts';
 import { flags, machineLine, median, note, numberFlag, say, table, type Row } from './lib/report.ts';
 
 // Heap figures need a collection first: run again with --expose-gc when Node was started without it.
@@ -30,6 +41,12 @@ const SERVICES = numberFlag(args, 'services', 200);
 const ENDPOINTS = numberFlag(args, 'endpoints', 25);
 const VIPS_PER_SERVICE = numberFlag(args, 'vips', 5);
 const CHANGES = numberFlag(args, 'changes', 5);
+// The real node (wire latency) and the API-server load window; --no-wire skips both.
+const WIRE = !args.has('no-wire');
+const SECONDS = numberFlag(args, 'seconds', 300);
+const BASELINE_SECONDS = numberFlag(args, 'baseline', 60);
+const CONTROLLERS = numberFlag(args, 'controllers', 4);
+const ADVERT_INTERVAL = args.get('advert-interval') ?? '1s';
 const SYSTEM = 'keepvip-system';
 
 const kubeDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'kube');
@@ -51,7 +68,7 @@ function api(server: { port: string; token: string; ca: Buffer }, method: string
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(text || '{}')) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(res.headers['content-type']?.includes('json') === false ? text : JSON.parse(text || '{}')) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
       },
     );
     req.on('error', reject);
@@ -65,6 +82,110 @@ async function inBatches<T>(items: readonly T[], size: number, each: (item: T) =
 
 const nodeName = (i: number) => `node-${String(i).padStart(2, '0')}`;
 const vipOf = (svc: number, k: number) => `10.${64 + Math.floor(svc / 250)}.${svc % 250}.${10 + k}`;
+
+type Server = { port: string; token: string; ca: Buffer };
+
+/** svc-0's 25 endpoints off node-00 (`away`) or spread over every node: node-00's priority for svc-0 changes. */
+async function moveSvc0(server: Server, away: boolean): Promise<void> {
+  const endpoints = Array.from({ length: ENDPOINTS }, (_, e) => ({ addresses: [`10.244.0.${e + 1}`], nodeName: away ? nodeName(1 + (e % (NODES - 1))) : nodeName(e % NODES), conditions: { ready: true } }));
+  await api(server, 'PATCH', '/apis/discovery.k8s.io/v1/namespaces/web/endpointslices/svc-0-a', { endpoints }, 'application/merge-patch+json');
+}
+
+const metrics = async (server: Server) => (await api(server, 'GET', '/metrics')) as string;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The real node and the API-server load: an idle window first (no controller runs), then
+ * keepvip on node-00 in its namespace plus CONTROLLERS in-process controllers, the
+ * EndpointSlice changes timed to the wire, and the steady-state window.
+ */
+async function realNode(server: Server, awayAtStart: boolean, instances: number): Promise<void> {
+  note(`idle API server for ${BASELINE_SECONDS} s (no controller running)`);
+  const idle0 = requestCounts(await metrics(server));
+  await sleep(BASELINE_SECONDS * 1000);
+  const idleMetrics = await metrics(server);
+  const idle = difference(requestCounts(idleMetrics), idle0);
+  const idleWatches = openWatches(idleMetrics);
+
+  const logger = createLogger({ format: 'json', level: 'error' });
+  const node = new KubeNode(state, server, { name: nodeName(0), cidr: '192.168.0.1/16' });
+  const controllers: { cluster: KubeCluster; loop: { stop(): Promise<void> } }[] = [];
+  try {
+    await node.start(ADVERT_INTERVAL);
+    for (let i = 1; i <= CONTROLLERS; i++) {
+      const cluster = new KubeCluster({ kubeConfig: loadKubeConfig(join(state, 'node.kubeconfig')), nodeName: nodeName(i), logger });
+      const loop = new ReconcileLoop({ source: cluster, writer: cluster, plan: keepvipPlanner({ node: nodeName(i), interface: 'eth0', template: { advertInterval: ADVERT_INTERVAL } }), apply: async () => undefined, vipConfigMap: { namespace: SYSTEM, name: 'keepvip-vips' }, loadBalancerClass: 'keepvip.io/vrrp', counters: cluster.counters, logger });
+      cluster.start();
+      await cluster.waitForSync(120_000);
+      loop.start();
+      controllers.push({ cluster, loop });
+    }
+    note(`keepvip on ${nodeName(0)} in its namespace and ${CONTROLLERS} controllers in this process; waiting for adverts of ${instances} VRIDs`);
+    const started = Date.now();
+    while (node.priorities().size < instances) {
+      if (Date.now() - started > 180_000) throw new Error(`only ${node.priorities().size} of ${instances} VRIDs advertised after 180 s`);
+      await sleep(100);
+    }
+    note(`${instances} VRIDs on the wire after ${Date.now() - started} ms`);
+    // The Masters add their VIPs after their first adverts: changes wait for the address count to settle.
+    for (let last = -1, stable = 0; stable < 5 && Date.now() - started < 240_000; await sleep(1000)) {
+      const count = node.addresses();
+      stable = count === last ? stable + 1 : 0;
+      last = count;
+    }
+    note(`${node.addresses()} addresses on eth0 after ${Date.now() - started} ms`);
+
+    const wire: number[] = [];
+    const request: number[] = [];
+    let away = awayAtStart;
+    let missed = 0;
+    for (let c = 0; c < CHANGES; c++) {
+      const before = node.priorities();
+      away = !away;
+      const sent = Date.now();
+      await moveSvc0(server, away);
+      const accepted = Date.now();
+      request.push(accepted - sent);
+      const advert = await node.firstChanged(before, sent, 30_000).catch((e: unknown) => {
+        note(`EndpointSlice change ${c + 1}: ${String(e)}`);
+        missed++;
+        return undefined;
+      });
+      if (advert === undefined) continue;
+      wire.push(advert.atMs - accepted);
+      note(`EndpointSlice change ${c + 1}: request ${accepted - sent} ms, VRID ${advert.vrid} priority ${before.get(advert.vrid)} -> ${advert.priority} on the wire ${(advert.atMs - accepted).toFixed(1)} ms after`);
+      await sleep(2000 + Math.random() * 1000); // a new phase of the advert timer each time
+    }
+
+    note(`steady state for ${SECONDS} s`);
+    await sleep(5000);
+    const m0 = await metrics(server);
+    await sleep(SECONDS * 1000);
+    const m1 = await metrics(server);
+    const load = difference(requestCounts(m1), requestCounts(m0));
+    const watches = openWatches(m1);
+
+    say(`\n### A real node: EndpointSlice change -> changed priority on the wire (${instances} instances on ${nodeName(0)}, advert interval ${ADVERT_INTERVAL}, ${CONTROLLERS} more controllers running)\n`);
+    say(table([
+      { figure: 'EndpointSlice change accepted -> first advert with the new priority, median', keepvip: median(wire), keepalived: undefined, unit: 'ms', digits: 1, target: '< 100 ms', met: (median(wire) ?? Infinity) < 100 },
+      { figure: 'EndpointSlice change accepted -> first advert with the new priority, worst', keepvip: Math.max(...wire), keepalived: undefined, unit: 'ms', digits: 1 },
+      { figure: 'the PATCH itself (sent -> accepted), median', keepvip: median(request), keepalived: undefined, unit: 'ms' },
+    ]));
+    say(`\nChanges: ${wire.map((w) => w.toFixed(1)).join(', ')} ms; ${missed} of ${CHANGES} not seen on the wire within 30 s.`);
+    const keys = [...new Set([...load.keys(), ...idle.keys()])].sort();
+    say(`\n### API-server requests over ${SECONDS} s of steady state (apiserver_request_total), beside ${BASELINE_SECONDS} s with no controller\n`);
+    say('| verb resource | steady window | idle window |\n|---|---:|---:|');
+    for (const k of keys) say(`| ${k} | ${load.get(k) ?? 0} | ${idle.get(k) ?? 0} |`);
+    const ours = [...watches].filter(([r, n]) => n !== (idleWatches.get(r) ?? 0)).map(([r, n]) => `${r} ${n} (idle ${idleWatches.get(r) ?? 0})`);
+    say(`\nWatches open at the end where the count differs from the idle window's (apiserver_longrunning_requests, WATCH): ${ours.join(', ')}. ${machineLine()}`);
+  } finally {
+    for (const { cluster, loop } of controllers) {
+      await loop.stop();
+      await cluster.stop();
+    }
+    await node.stop();
+  }
+}
 
 async function main(): Promise<void> {
   note(`control plane in ${state}`);
@@ -147,13 +268,13 @@ async function main(): Promise<void> {
       await loop.settled();
     }
     const sliceLatency: number[] = [];
+    let away = false;
     for (let c = 0; c < CHANGES; c++) {
       // Move svc-0's endpoints off node-00 (or back): node-00's priority for its VIPs changes.
       const before = [...(applies.at(-1) ?? first)!.priorities];
       applies = [];
-      const away = c % 2 === 0;
-      const endpoints = Array.from({ length: ENDPOINTS }, (_, e) => ({ addresses: [`10.244.0.${e + 1}`], nodeName: away ? nodeName(1 + (e % (NODES - 1))) : nodeName(e % NODES), conditions: { ready: true } }));
-      await api(server, 'PATCH', '/apis/discovery.k8s.io/v1/namespaces/web/endpointslices/svc-0-a', { endpoints }, merge);
+      away = !away;
+      await moveSvc0(server, away);
       const accepted = performance.now();
       const at = await waitApply((a) => JSON.stringify([...a.priorities]) !== JSON.stringify(before));
       sliceLatency.push(at - accepted);
@@ -176,6 +297,7 @@ async function main(): Promise<void> {
     say(`### Controller at scale: ${NODES} Nodes, ${SERVICES} Services, ${SERVICES * ENDPOINTS} endpoints, ${SERVICES * VIPS_PER_SERVICE} VIPs (${first?.priorities.size} instances on ${nodeName(0)})\n`);
     say(table(rows));
     say(`\nThe loop debounces changes by 50 ms; the figures include it. ${machineLine()}`);
+    if (WIRE) await realNode(server, away, first?.priorities.size ?? 0);
   } finally {
     execFileSync('bash', [join(kubeDir, 'down')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   }
