@@ -7,79 +7,66 @@
  * `kubectl get -o yaml` prints for the same objects has the same type.
  */
 
-export interface ObjectMeta {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly uid?: string;
+import type {
+  ConfigMap,
+  Endpoint as PlannedEndpoint,
+  EndpointSlice,
+  LoadBalancerIngress,
+  Node,
+  NodeAddress,
+  NodeCondition,
+  ObjectMeta as PlannedObjectMeta,
+  Service,
+  ServicePort as PlannedServicePort,
+} from './plan/cluster.js';
+
+export type { LoadBalancerIngress };
+
+// The planner's object types (plan/cluster.ts) are as loose as `kubectl get -o yaml`; these
+// narrow them to what the adapter always fills in, and add the few fields only it reads.
+
+export interface ObjectMeta extends PlannedObjectMeta {
   readonly resourceVersion?: string;
   /** RFC 3339, as the API server writes it. */
   readonly creationTimestamp?: string;
   /** Set once the object is being deleted (RFC 3339). */
   readonly deletionTimestamp?: string;
-  readonly labels?: Readonly<Record<string, string>>;
-  readonly annotations?: Readonly<Record<string, string>>;
 }
 
-export interface ConfigMapObject {
+export interface ConfigMapObject extends ConfigMap {
   readonly metadata: ObjectMeta;
   readonly data: Readonly<Record<string, string>>;
 }
 
-export interface LoadBalancerIngress {
-  readonly ip?: string;
-  readonly hostname?: string;
-  /** `VIP` (traffic arrives addressed to the IP) or `Proxy`; KEP-1860. */
-  readonly ipMode?: string;
-}
-
-export interface ServicePort {
-  readonly name?: string;
-  readonly port: number;
-  readonly protocol?: string;
+export interface ServicePort extends PlannedServicePort {
   readonly nodePort?: number;
 }
 
-export interface ServiceObject {
+export interface ServiceObject extends Service {
   readonly metadata: ObjectMeta;
-  readonly spec: {
-    readonly type?: string;
-    readonly loadBalancerClass?: string;
-    readonly loadBalancerIP?: string;
-    readonly externalTrafficPolicy?: string;
-    readonly ipFamilies?: readonly string[];
-    readonly ipFamilyPolicy?: string;
+  readonly spec: NonNullable<Service['spec']> & {
     readonly clusterIP?: string;
     readonly externalIPs?: readonly string[];
-    /** `ClientIP` keeps a client on one endpoint (the NAT binding's affinity); absent: None. */
-    readonly sessionAffinity?: string;
-    readonly sessionAffinityConfig?: { readonly clientIP?: { readonly timeoutSeconds?: number } };
     readonly ports?: readonly ServicePort[];
   };
   readonly status: { readonly loadBalancer: { readonly ingress?: readonly LoadBalancerIngress[] } };
 }
 
-export interface Endpoint {
-  readonly addresses: readonly string[];
-  readonly conditions: { readonly ready?: boolean; readonly serving?: boolean; readonly terminating?: boolean };
-  readonly nodeName?: string;
+export interface Endpoint extends PlannedEndpoint {
+  readonly conditions: NonNullable<PlannedEndpoint['conditions']>;
   readonly zone?: string;
 }
 
-export interface EndpointSliceObject {
+export interface EndpointSliceObject extends EndpointSlice {
   /** `labels['kubernetes.io/service-name']` names the Service the slice belongs to. */
   readonly metadata: ObjectMeta;
-  readonly addressType: string;
   readonly endpoints: readonly Endpoint[];
-  readonly ports?: readonly { readonly name?: string; readonly port?: number; readonly protocol?: string }[];
 }
 
-export interface NodeObject {
+export interface NodeObject extends Node {
   readonly metadata: ObjectMeta;
-  readonly spec: { readonly unschedulable?: boolean };
-  readonly status: {
-    readonly addresses: readonly { readonly type: string; readonly address: string }[];
-    readonly conditions: readonly { readonly type: string; readonly status: string }[];
-  };
+  readonly spec: NonNullable<Node['spec']>;
+  readonly status: { readonly addresses: readonly NodeAddress[]; readonly conditions: readonly NodeCondition[] };
 }
 
 /** Everything the planner reads, as last seen from the API server. */
