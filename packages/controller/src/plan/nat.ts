@@ -12,7 +12,7 @@
  *   default, as kube-proxy.
  */
 import type { NatBinding } from '@keepvip/agent';
-import { compareIps, type Family } from './address.js';
+import { ipToBigInt, type Family } from './address.js';
 import type { EndpointSlice, Service, ServicePort } from './cluster.js';
 
 /** Kubernetes' default sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
@@ -53,12 +53,48 @@ function candidates(slices: readonly EndpointSlice[], family: Family, port: Serv
   return out;
 }
 
+type NatEndpoint = NatBinding['endpoints'][number];
+
+/**
+ * The endpoints of one Service port, as kube-proxy picks them: sorted and unique (the same set
+ * reads the same whatever order the slices arrive in, so an unchanged Service is no change).
+ */
+function portEndpoints(slices: readonly EndpointSlice[], family: Family, port: ServicePort, protocol: Protocol): NatEndpoint[] {
+  const all = candidates(slices, family, port, protocol);
+  const ready = all.filter((c) => c.ready);
+  const chosen = ready.length > 0 ? ready : all.filter((c) => c.servingTerminating);
+  const unique = new Map(chosen.map((c) => [`${c.address} ${c.port}`, { address: c.address, port: c.port, order: ipToBigInt(c.address) }]));
+  // Each address parsed once, not once per comparison.
+  return [...unique.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : a.port - b.port)).map(({ address, port }) => ({ address, port }));
+}
+
+/**
+ * One Service's EndpointSlices, each port's endpoints computed once and shared by every VIP
+ * bound to the Service (a Service has many VIPs; its slices are the costly part to read).
+ */
+export class ServiceEndpoints {
+  private readonly ports = new Map<string, NatEndpoint[]>();
+
+  constructor(private readonly slices: readonly EndpointSlice[]) {}
+
+  of(family: Family, port: ServicePort, protocol: Protocol): NatEndpoint[] {
+    const key = `${family} ${protocol} ${port.name ?? ''}`;
+    let endpoints = this.ports.get(key);
+    if (endpoints === undefined) {
+      endpoints = portEndpoints(this.slices, family, port, protocol);
+      this.ports.set(key, endpoints);
+    }
+    return endpoints;
+  }
+}
+
 /**
  * The bindings of `vip` to `service`'s ports (only `ports`, numbers or names, when given),
- * in the Service's port order, endpoints sorted and unique (the same set reads the same
- * whatever order the slices arrive in, so an unchanged Service is no change).
+ * in the Service's port order. `slices` are the Service's EndpointSlices, or their
+ * ServiceEndpoints when other VIPs of the Service read them too.
  */
-export function natBindingsFor(service: Service, slices: readonly EndpointSlice[], vip: { readonly address: string; readonly family: Family; readonly ports: readonly (number | string)[] }): NatBinding[] {
+export function natBindingsFor(service: Service, slices: readonly EndpointSlice[] | ServiceEndpoints, vip: { readonly address: string; readonly family: Family; readonly ports: readonly (number | string)[] }): NatBinding[] {
+  const endpointsOf = slices instanceof ServiceEndpoints ? slices : new ServiceEndpoints(slices);
   const spec = service.spec;
   const affinity = spec?.sessionAffinity === 'ClientIP' ? { timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS } : undefined;
   const key = `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`;
@@ -67,16 +103,11 @@ export function natBindingsFor(service: Service, slices: readonly EndpointSlice[
     if (vip.ports.length > 0 && !vip.ports.some((p) => p === port.port || p === port.name)) continue;
     const protocol = (port.protocol ?? 'TCP') as Protocol;
     if (!PROTOCOLS.includes(protocol)) continue;
-    const all = candidates(slices, vip.family, port, protocol);
-    const ready = all.filter((c) => c.ready);
-    const chosen = ready.length > 0 ? ready : all.filter((c) => c.servingTerminating);
-    const unique = new Map(chosen.map((c) => [`${c.address} ${c.port}`, { address: c.address, port: c.port }]));
-    const endpoints = [...unique.values()].sort((a, b) => compareIps(a.address, b.address) || a.port - b.port);
     bindings.push({
       vip: vip.address,
       protocol,
       port: port.port,
-      endpoints,
+      endpoints: endpointsOf.of(vip.family, port, protocol),
       ...(affinity === undefined ? {} : { clientIpAffinity: affinity }),
       source: `${key}:${port.name ?? port.port}`,
     });

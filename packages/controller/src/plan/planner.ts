@@ -21,7 +21,7 @@ import { parseVipConfigMap, type VipEntry } from './configmap.js';
 import type { NatBinding } from '@keepvip/agent';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
 import { rendezvousScorer } from './hash.js';
-import { bindsNat, natBindingsFor } from './nat.js';
+import { bindsNat, natBindingsFor, ServiceEndpoints } from './nat.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 import { assignTops } from './spread.js';
 import { allocateVrids, checkVridRange, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
@@ -270,13 +270,21 @@ function publishedIngress(allocations: readonly LoadBalancerAllocation[], groups
   return [...ips].sort(([a], [b]) => compareText(a, b)).map(([key, set]) => ({ key, ips: [...set].sort(compareIps) }));
 }
 
-/** A ConfigMap VIP bound to a Service that is not a LoadBalancer: its ports' bindings (nat.ts). */
-function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex): NatBinding[] {
+/**
+ * A ConfigMap VIP bound to a Service that is not a LoadBalancer: its ports' bindings (nat.ts).
+ * `endpoints` holds each Service's endpoints for this plan, read once for all its VIPs.
+ */
+function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex, endpoints: Map<string, ServiceEndpoints>): NatBinding[] {
   if (vip.origin.kind !== 'ConfigMap' || vip.service === undefined) return [];
   const key = `${vip.service.namespace}/${vip.service.name}`;
   const service = services.get(key);
   if (service === undefined || !bindsNat(service)) return [];
-  return natBindingsFor(service, slices.get(key) ?? [], vip);
+  let ofService = endpoints.get(key);
+  if (ofService === undefined) {
+    ofService = new ServiceEndpoints(slices.get(key) ?? []);
+    endpoints.set(key, ofService);
+  }
+  return natBindingsFor(service, ofService, vip);
 }
 
 function reject(vips: readonly Vip[], reason: string, code: RejectionCode, rejected: Rejection[]): void {
@@ -298,6 +306,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
   const { vips, allocations } = collectVips(state, options, rejected);
   const services = new Map(state.services.map((s) => [objectKey(s.metadata), s]));
   const slices = indexSlices(state.endpointSlices);
+  const endpoints = new Map<string, ServiceEndpoints>();
   const drafts = draftGroups(buildUnits(vips, state, services, slices, rejected));
   // Each node's InternalIP per family, looked up once (a ranking lists every node of every group).
   const addresses = new Map(state.nodes.map((n) => [n.metadata.name, { 4: internalIp(n, 4), 6: internalIp(n, 6) }]));
@@ -323,7 +332,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         ...(draft.interface === undefined ? {} : { interface: draft.interface }),
         vips: draft.vips.map((v) => `${v.address}/${v.prefixLength}`),
         services: served,
-        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices)),
+        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices, endpoints)),
         keys: [...new Set(draft.vips.map((v) => v.key))].sort(),
         ranking: draft.order.map((node, rank) => ({
           node,

@@ -134,6 +134,17 @@ describe('plan: NAT bindings of a ConfigMap VIP', () => {
     expect(plan.groups.map((g) => [g.vips, g.natBindings])).toEqual([[['10.0.1.0/32'], []]]);
   });
 
+  it("a Service's endpoints are read once per plan, for all its VIPs (a plan of 1,000 VIPs reads 200 Services, not 1,000)", () => {
+    const twoPorts = front({ ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] });
+    const slices = [endpointSlice('front-a', [['10.244.0.10'], ['10.244.0.9']], [...HTTP, { name: 'https', port: 8443, protocol: 'TCP' }])];
+    const all = bindings([twoPorts], slices, { '10.0.0.100': 'web/front', '10.0.0.101': 'web/front', '10.0.0.102': 'web/front' });
+    const http = all.filter((b) => b.port === 80);
+    expect(http.map((b) => b.vip)).toEqual(['10.0.0.100', '10.0.0.101', '10.0.0.102']);
+    // One list per Service port, the same object in every VIP's binding.
+    for (const b of http) expect(b.endpoints).toBe(http[0]?.endpoints);
+    expect(all.find((b) => b.port === 443)?.endpoints).toEqual([ep('10.244.0.9', 8443), ep('10.244.0.10', 8443)]);
+  });
+
   it('the node plan carries them: only an EndpointSlice change makes an instance that differs in natBindings alone', () => {
     const planner = keepvipPlanner({ node: 'node-00', interface: 'eth0' });
     // The fixtures' objects have string timestamps only: they are the adapter's shapes too.
