@@ -51,6 +51,17 @@ if (!nginx && process.env['CI']) throw new Error('nginx is not installed: run sc
     // Master_Down_Interval at 100 ms adverts is about 0.35 s.
     expect(r.outageMs).toBeGreaterThan(0);
     expect(r.outageMs).toBeLessThan(10_000);
+    // The keep-alive HTTP client, established before the crash (many answers on one connection),
+    // is answered again through the new Master, and the demo reports when beside
+    // Master_Down_Interval + 100 ms (3 x 100 ms + skew: under 0.41 s); generous bound again.
+    expect(r.keepAlive.answeredBefore).toBeGreaterThanOrEqual(10);
+    expect(r.keepAlive.ingressAfter).toMatch(/^ingress-[12]$/);
+    expect(r.keepAlive.ingressAfter).not.toBe(r.before.ingress);
+    expect(r.keepAlive.firstAnsweredMs).toBeGreaterThan(0);
+    expect(r.keepAlive.firstAnsweredMs).toBeLessThan(5_000);
+    expect(r.keepAlive.masterDownIntervalMs).toBeGreaterThan(300);
+    expect(r.keepAlive.masterDownIntervalMs).toBeLessThan(400);
+    expect(r.keepAlive.goalMs).toBe(r.keepAlive.masterDownIntervalMs + 100);
     expect(r.status[r.before.node]).toMatch(/not answering/);
     expect(r.status[r.after.node]).toMatch(/Master .*ingress\/nginx/);
 
