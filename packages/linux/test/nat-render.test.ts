@@ -67,6 +67,23 @@ describe('validateBindings', () => {
   bindings[5].endpoints: not a list (EINVAL)`);
   });
 
+  test('canonical form: ports and protocols sort numerically and by name, IPv6 by value', () => {
+    const valid = validateBindings([
+      { vip: '10.0.0.1', protocol: 'UDP', port: 53, endpoints: [] },
+      { vip: '10.0.0.1', protocol: 'TCP', port: 10, endpoints: [] },
+      { vip: '10.0.0.1', protocol: 'TCP', port: 9, endpoints: [{ address: '10.1.0.9', port: 10 }, { address: '10.1.0.9', port: 9 }, { address: '10.1.0.8', port: 100 }] },
+      { vip: 'fd00::a', protocol: 'TCP', port: 80, endpoints: [{ address: 'fd10::1:0', port: 80 }, { address: 'fd10::ff', port: 80 }] },
+      { vip: 'fd00::9', protocol: 'TCP', port: 80, endpoints: [] },
+    ]);
+    expect(valid.map((b) => `${b.vip} ${b.protocol} ${b.port}: ${b.endpoints.map((e) => `${e.address}:${e.port}`).join(' ')}`)).toEqual([
+      '10.0.0.1 TCP 9: 10.1.0.8:100 10.1.0.9:9 10.1.0.9:10',
+      '10.0.0.1 TCP 10: ',
+      '10.0.0.1 UDP 53: ',
+      'fd00::9 TCP 80: ',
+      'fd00::a TCP 80: fd10::ff:80 fd10::1:0:80',
+    ]);
+  });
+
   test('canonical form: addresses normalised, endpoints numerically sorted and unique, bindings sorted', () => {
     const valid = validateBindings([
       { vip: '2001:DB8::0:100', protocol: 'TCP', port: 80, endpoints: [{ address: '2001:db8:1:0::2', port: 80 }] },

@@ -100,30 +100,31 @@ export function validateBindings(bindings: readonly NatBinding[]): ValidBinding[
       vip,
       protocol: b.protocol,
       port: b.port,
-      endpoints: [...endpoints.values()].sort(compareEndpoints),
+      endpoints: sortedBy([...endpoints.values()], (e) => `${addressKey(e.address)} ${portKey(e.port)}`),
       affinityTimeoutSeconds: timeout,
       source: b.source,
     });
   });
   if (problems.length > 0) throw new InvalidArgumentError(`invalid NAT bindings, nothing applied:\n  ${problems.join('\n  ')}`);
-  return valid.sort(compareBindings);
+  return sortedBy(valid, (b) => `${b.family} ${addressKey(b.vip)} ${b.protocol} ${portKey(b.port)}`);
 }
 
-function compareEndpoints(a: NatEndpoint, b: NatEndpoint): number {
-  return compareAddresses(a.address, b.address) || a.port - b.port;
+/**
+ * `items` in the order of their keys, each key computed once: parsing two addresses in every
+ * comparison was most of a sync of a Master's 1,000 bindings.
+ */
+function sortedBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, key: key(item) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((k) => k.item);
 }
 
-function compareBindings(a: ValidBinding, b: ValidBinding): number {
-  return a.family - b.family || compareAddresses(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port;
+/** An address's bytes in hex: within one family, text order is numeric order (10.0.0.9 before 10.0.0.10). */
+function addressKey(address: string): string {
+  return Buffer.from(ipToBytes(address)).toString('hex');
 }
 
-/** Numeric order of addresses of one family (10.0.0.9 before 10.0.0.10). */
-function compareAddresses(a: string, b: string): number {
-  const x = ipToBytes(a);
-  const y = ipToBytes(b);
-  for (let i = 0; i < x.length; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+function portKey(port: number): string {
+  return String(port).padStart(5, '0');
 }
