@@ -258,7 +258,11 @@ export class FakeNatBindings implements NatBindingsPort {
     this.calls.push('nat remove');
   }
 
+  /** How many bindings `problems` has checked. */
+  checked = 0;
+
   problems(desired: readonly NatBinding[]): string[] {
+    this.checked += desired.length;
     return desired.flatMap((b, i) => (Number.isInteger(b.port) && b.port >= 1 && b.port <= 65_535 ? [] : [`bindings[${i}].port: ${b.port} is not a port (1-65535)`]));
   }
 }

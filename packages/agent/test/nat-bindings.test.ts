@@ -152,6 +152,22 @@ describe('NAT bindings follow Master', () => {
     expect(refused[0]).toMatchObject({ level: 'error', instance: 'b', vrid: 52, state: 'Master', problems: ['bindings[0].port: 0 is not a port (1-65535)'] });
   });
 
+  it("a sync checks only bindings it has not seen: an unchanged instance's list is not checked again", async () => {
+    const h = harness();
+    const c = inst('c', 53, '10.0.0.102', [binding('10.0.0.102', 8443, '10.1.0.4')]);
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A]), inst('b', 52, '10.0.0.101', [B]), c] });
+    h.clock.advance(1_000);
+    await h.settle();
+    expect(h.nat.installed).toHaveLength(3);
+    const checked = h.nat.checked;
+    // One instance's bindings change in place (an EndpointSlice change): only its new list is checked.
+    const B2 = binding('10.0.0.101', 443, '10.1.0.5');
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A]), inst('b', 52, '10.0.0.101', [B2]), c] });
+    await h.settle();
+    expect(h.nat.installed).toContainEqual(B2);
+    expect(h.nat.checked - checked).toBe(1);
+  });
+
   it('a failed transaction is logged and tried again until the kernel takes the set', async () => {
     const h = harness();
     h.nat.fail = 'nft: Operation not permitted';
