@@ -150,11 +150,11 @@ describe('install-system-packages', () => {
     expect(run.stderr).not.toContain('done');
   });
 
-  it('a package still missing after apt-get says so by name and fails', () => {
+  it('a package dpkg still does not list after a successful apt-get is named, and the install stands', () => {
     const m = machine();
     const run = install(m, { FAKE_APT_SKIP: 'keepalived' });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('[packages] ERROR: apt-get install returned but these are still not installed: keepalived');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('[packages] WARNING: apt-get install succeeded but dpkg-query does not list as installed: keepalived');
     expect(existsSync(m.policy)).toBe(false);
   });
 
