@@ -171,6 +171,8 @@ export interface StatusJson {
     master: string | null;
     priority: number;
     vips: string[];
+    services?: string[];
+    natBindings?: Array<{ vip: string; protocol: string; port: number; endpoints: Array<{ address: string; port: number }>; source?: string }>;
     transitions: number;
     lastTransition: { from: string; to: string; cause: string; at: string } | null;
   }>;

@@ -304,6 +304,7 @@ export function statusOf(r: InstanceRunner): InstanceStatus {
     master: i.masterAddress,
     vips: r.spec.vips.map((v) => v.cidr),
     ...(r.spec.services === undefined ? {} : { services: r.spec.services }),
+    ...(r.spec.natBindings === undefined || r.spec.natBindings.length === 0 ? {} : { natBindings: r.spec.natBindings }),
     transitions: r.counters.transitions,
     lastTransition: r.lastTransition,
     faults: r.faultReasons(),

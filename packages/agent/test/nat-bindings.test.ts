@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { emitAdvert } from '@keepvip/vrrp';
-import { InstanceSet, validateConfig, type NatBinding, type ResolvedInstance } from '../src/index.js';
+import { InstanceSet, statusOf, validateConfig, type NatBinding, type ResolvedInstance } from '../src/index.js';
 import { NAT_RETRY_MS } from '../src/instances/nat-table.js';
 import { captureLogger, FakeDataPlane, FakeNatBindings, ManualClock } from './fake-data-plane.js';
 
@@ -110,6 +110,20 @@ describe('NAT bindings follow Master', () => {
     expect(h.wire(from)).toEqual([FakeNatBindings.describe([changed])]);
     expect(h.set.runners()[0]?.counters.transitions).toBe(transitions);
     expect(h.state('a')).toBe('Master');
+  });
+
+  it('the status shows an instance\'s bindings as they are now, and none for an instance without', async () => {
+    const h = harness();
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A]), inst('b', 52, '10.0.0.101', [])] });
+    const status = (name: string) => {
+      const runner = h.set.runners().find((r) => r.name === name);
+      return runner === undefined ? undefined : statusOf(runner);
+    };
+    expect(status('a')?.natBindings).toEqual([A]);
+    expect(status('b')).not.toHaveProperty('natBindings');
+    const changed = binding('10.0.0.100', 80, '10.1.0.9');
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [changed]), inst('b', 52, '10.0.0.101', [])] });
+    expect(status('a')?.natBindings).toEqual([changed]);
   });
 
   it("a Backup's binding change touches nothing; it is installed when the instance becomes Master", async () => {

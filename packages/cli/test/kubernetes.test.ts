@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, type ApplyReport, type Logger, type ResolvedInstance, type StatusReport } from '@keepvip/agent';
 import { newControllerCounters, type ClusterSnapshot, type EventRecord } from '@keepvip/controller';
 import { checkTemplate, startController, type ControllerSettings, type NodeCluster } from '../src/kubernetes.js';
-import { statusTable } from '../src/status-table.js';
+import { LISTED_ENDPOINTS, statusTable } from '../src/status-table.js';
 
 const logger: Logger = createLogger({ format: 'json', level: 'error' });
 
@@ -128,6 +128,37 @@ describe('keepvip status with the controller’s instances', () => {
     expect(lines[2]).toMatch(/10\.0\.0\.101\/32 +- +1/);
     expect(lines[3]).toMatch(/10\.0\.0\.9\/24 +- +1/);
     expect(statusTable({ instances: [{ ...instance, name: 'file', vips: ['10.0.0.9/24'] }] })).not.toContain('SERVICES');
+  });
+
+  it('shows each NAT binding as VIP:port/protocol -> endpoints: listed when few, counted when many, none refusing', () => {
+    const pods = (n: number, prefix = '10.244.1.') => Array.from({ length: n }, (_, k) => ({ address: `${prefix}${k + 2}`, port: 8080 }));
+    const report: StatusReport = {
+      instances: [
+        {
+          ...instance,
+          name: 'k8s-v4-11',
+          vips: ['10.0.0.100/32'],
+          services: ['web/front'],
+          natBindings: [
+            { vip: '10.0.0.100', protocol: 'TCP', port: 80, endpoints: pods(LISTED_ENDPOINTS), source: 'web/front:http' },
+            { vip: '10.0.0.100', protocol: 'TCP', port: 443, endpoints: pods(LISTED_ENDPOINTS + 1), clientIpAffinity: { timeoutSeconds: 10800 }, source: 'web/front:https' },
+          ],
+        },
+        { ...instance, name: 'k8s-v6-12', vrid: 12, family: 6, vips: ['2001:db8::100/128'], services: ['web/dns'], natBindings: [{ vip: '2001:db8::100', protocol: 'UDP', port: 53, endpoints: [] }] },
+        { ...instance, name: 'k8s-v4-13', vrid: 13, vips: ['10.0.0.101/32'], services: [] },
+      ],
+    };
+    const lines = statusTable(report).split('\n');
+    const nat = lines.slice(lines.indexOf('') + 1);
+    expect(nat[0]).toMatch(/^NAT BINDING +INSTANCE +SERVICE PORT +AFFINITY +ENDPOINTS$/);
+    expect(nat.slice(1)).toEqual([
+      expect.stringMatching(/^10\.0\.0\.100:80\/TCP +k8s-v4-11 +web\/front:http +- +4: 10\.244\.1\.2:8080, 10\.244\.1\.3:8080, 10\.244\.1\.4:8080, 10\.244\.1\.5:8080$/),
+      expect.stringMatching(/^10\.0\.0\.100:443\/TCP +k8s-v4-11 +web\/front:https +ClientIP 10800s +5$/),
+      expect.stringMatching(/^\[2001:db8::100\]:53\/UDP +k8s-v6-12 +- +- +0 \(connections refused\)$/),
+    ]);
+    // The instance table above is unchanged, and a daemon without bindings prints no NAT table.
+    expect(lines[3]).toMatch(/^k8s-v4-13 /);
+    expect(statusTable({ instances: [{ ...instance, name: 'k8s-v4-13', vips: ['10.0.0.101/32'], services: [] }] })).not.toContain('NAT BINDING');
   });
 });
 

@@ -2,6 +2,7 @@
 import type { VrrpState } from '@keepvip/vrrp';
 import type { InstanceFailure } from '../instances/failures.js';
 import type { InstanceApplyResult } from '../instances/report.js';
+import type { NatBinding } from '../ports.js';
 
 export type ControlRequest = { readonly command: 'status' } | { readonly command: 'reload' } | { readonly command: 'watch' };
 
@@ -20,6 +21,11 @@ export interface InstanceStatus {
   readonly vips: readonly string[];
   /** The Kubernetes Services (`namespace/name`) the VIPs serve; only on the controller's instances. */
   readonly services?: readonly string[];
+  /**
+   * The Service ports bound to the VIPs by NAT (issue 12), each with its endpoints; only on the
+   * controller's instances that have some. In this node's nftables while the instance is Master.
+   */
+  readonly natBindings?: readonly NatBinding[];
   readonly transitions: number;
   readonly lastTransition: { readonly from: VrrpState; readonly to: VrrpState; readonly cause: string; readonly at: string } | null;
   /** Why the instance is held in Fault (empty when it is not). */

@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { kubeBinaries, LabCluster, type Pod } from '../../../../scripts/lab/cluster.ts';
+import { KEEPVIP_CLI } from '../../../../scripts/lab/daemons.ts';
 import { clusterIpService, readyEndpointSlice } from '../../../../scripts/lab/kube-objects.ts';
-import { crash, LiveSet, oneHolder, stableHolder, waitFor, type LabNode, type RunningDaemon } from './helpers.js';
+import { crash, keepvipStatus, LiveSet, oneHolder, stableHolder, waitFor, type LabNode, type RunningDaemon } from './helpers.js';
 
 const SUBNET = 23;
 const FRONT_VIP = `10.99.${SUBNET}.100`; // sessionAffinity None
@@ -97,6 +98,26 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
       for (const [vip, source] of [[FRONT_VIP, 'web/front:http'], [STICKY_VIP, 'web/sticky:http']] as const) {
         expect([node.name, table.includes(`"${source}"`)]).toEqual([node.name, cluster.lab.holders(vip).includes(node.name)]);
       }
+    }
+  });
+
+  it('keepvip status shows each binding, VIP:port/protocol -> endpoints: whole in --json, in the table on every node', () => {
+    const endpoints = pods.map((p) => ({ address: p.ip, port: 8080 })).sort((a, b) => a.address.localeCompare(b.address));
+    for (const node of cluster.lab.nodes) {
+      const daemon = keepvips.get(node.name) as RunningDaemon;
+      const instance = keepvipStatus(cluster.lab, daemon)?.instances.find((i) => i.vips.includes(`${FRONT_VIP}/32`));
+      expect(instance?.natBindings?.map((b) => ({ ...b, endpoints: [...b.endpoints].sort((x, y) => x.address.localeCompare(y.address)) }))).toEqual([
+        { vip: FRONT_VIP, protocol: 'TCP', port: 80, endpoints, source: 'web/front:http' },
+      ]);
+      const table = cluster.lab.exec(node.ns, [process.execPath, KEEPVIP_CLI, 'status', '--socket', daemon.socket as string]);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.split('\n');
+      expect(lines).toContainEqual(expect.stringMatching(/^NAT BINDING +INSTANCE +SERVICE PORT +AFFINITY +ENDPOINTS$/));
+      const listed = endpoints.map((e) => `${e.address}:8080`);
+      const front = lines.find((l) => l.startsWith(`${FRONT_VIP}:80/TCP `)) ?? '';
+      expect(front).toMatch(new RegExp(`^${FRONT_VIP.replaceAll('.', '\\.')}:80/TCP +${instance?.name ?? '?'} +web/front:http +- +3: `));
+      expect(front.split(': ').pop()?.split(', ').sort()).toEqual(listed);
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STICKY_VIP.replaceAll('.', '\\.')}:80/TCP +k8s-v4-\\d+ +web/sticky:http +ClientIP 600s +3: `)));
     }
   });
 
