@@ -257,6 +257,7 @@ export class Daemon {
       failures: () => this.instances.failures(),
       failureTotals: () => this.instances.failureTotals(),
       channels: () => this.instances.channelSnapshots(),
+      nat: () => this.instances.natStats(),
       announceCounters: () => this.options.dataPlane.announceCounters(),
       heldAddresses: (ifname) => this.options.dataPlane.vips(ifname).list(),
     };

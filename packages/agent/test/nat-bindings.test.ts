@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { emitAdvert } from '@keepvip/vrrp';
 import { InstanceSet, statusOf, validateConfig, type NatBinding, type ResolvedInstance } from '../src/index.js';
 import { NAT_RETRY_MS } from '../src/instances/nat-table.js';
+import { createMetricsRegistry } from '../src/observe/metrics.js';
 import { captureLogger, FakeDataPlane, FakeNatBindings, ManualClock } from './fake-data-plane.js';
 
 function binding(vip: string, port: number, ...pods: string[]): NatBinding {
@@ -32,8 +33,28 @@ function harness() {
   };
   /** The calls from `from` on, without the socket and announcer bookkeeping. */
   const wire = (from = 0) => dp.calls.slice(from).filter((c) => /^(add|remove|announce|nat) /.test(c));
-  return { dp, nat, clock, set, lines, state, settle, wire };
+  const registry = createMetricsRegistry({
+    instances: () => set.instanceSnapshots(),
+    failures: () => set.failures(),
+    failureTotals: () => set.failureTotals(),
+    channels: () => set.channelSnapshots(),
+    announceCounters: () => dp.announceCounters(),
+    heldAddresses: (ifname) => dp.vips(ifname).list(),
+    nat: () => set.natStats(),
+  });
+  /** The values of these series in a scrape (undefined: not exported). */
+  const metrics = async (...series: string[]) => {
+    const lines = (await registry.metrics()).split('\n');
+    return series.map((name) => {
+      const line = lines.find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    });
+  };
+  return { dp, nat, clock, set, lines, state, settle, wire, metrics };
 }
+
+const installed = (instance: string, vrid: number) => `keepvip_nat_bindings_installed{instance="${instance}",interface="eth0",vrid="${vrid}"}`;
+const failures = (instance: string, vrid: number, reason: string) => `keepvip_nat_sync_failures_total{instance="${instance}",interface="eth0",vrid="${vrid}",reason="${reason}"}`;
 
 /** A higher-priority advert for VRID `vrid`: this node's instance goes to Backup. */
 function betterMaster(vrid: number, vip: string): Uint8Array {
@@ -195,6 +216,68 @@ describe('NAT bindings follow Master', () => {
     h.clock.advance(NAT_RETRY_MS);
     await h.settle();
     expect(h.nat.installed).toEqual([A]);
+  });
+
+  it('a failing NAT port counts a failed sync for the instance on every try, logs it with instance, VRID and state, and the gauge shows what the kernel holds', async () => {
+    const h = harness();
+    h.nat.fail = 'nft: Operation not permitted';
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A, binding('10.0.0.100', 443, '10.1.0.1')]), inst('b', 52, '10.0.0.101', [B])] });
+    await h.settle();
+    const aFailed = failures('a', 51, 'transaction_failed');
+    // Backups: nothing to install, nothing failed.
+    expect(await h.metrics(installed('a', 51), aFailed, failures('a', 51, 'refused'))).toEqual([0, 0, 0]);
+    // b hears a better Master all along: it stays Backup, its bindings out of every transaction.
+    const heard = new Map([[52, '10.0.0.101']]);
+    const advance = async (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        for (const [vrid, vip] of heard) h.dp.deliver('eth0', 4, betterMaster(vrid, vip));
+        h.clock.advance(100);
+        await h.settle();
+      }
+    };
+    await advance(1_000);
+    expect([h.state('a'), h.state('b')]).toEqual(['Master', 'Backup']);
+    // The takeover's sync failed (and the reconcile after the transition may have tried again).
+    const [first = 0] = await h.metrics(aFailed);
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(await h.metrics(installed('a', 51), failures('b', 52, 'transaction_failed'))).toEqual([0, 0]);
+    // (The Backups' forced check of the empty table failed too: the node's, no instance's.)
+    expect(h.lines.some((l) => String(l.message).startsWith('NAT bindings not applied') && l.instance === undefined && l.level === 'error')).toBe(true);
+    const failed = () => h.lines.filter((l) => String(l.message).startsWith('NAT bindings not applied') && l.instance !== undefined);
+    expect(failed()[0]).toMatchObject({ level: 'error', instance: 'a', vrid: 51, state: 'Master', failures: 1, message: expect.stringContaining('nft: Operation not permitted') });
+    // Each retry that fails counts again; the same message is not logged as an error again.
+    await advance(NAT_RETRY_MS);
+    await advance(NAT_RETRY_MS);
+    expect(await h.metrics(aFailed)).toEqual([first + 2]);
+    expect(failed().map((l) => [l.instance, l.level])).toEqual([['a', 'error'], ...Array<string[]>(first + 1).fill(['a', 'debug'])]);
+    h.nat.fail = undefined;
+    await advance(NAT_RETRY_MS);
+    expect(await h.metrics(installed('a', 51), aFailed, installed('b', 52))).toEqual([2, first + 2, 0]);
+    expect(h.lines.at(-1)).toMatchObject({ level: 'info', instance: 'a', vrid: 51, state: 'Master', message: `NAT bindings applied after ${first + 2} failed transaction(s)` });
+    // Leaving Master with the port failing: the removal fails too, and the kernel still holds them.
+    h.nat.fail = 'nft: Device or resource busy';
+    heard.set(51, '10.0.0.100');
+    await advance(100);
+    expect(h.state('a')).toBe('Backup');
+    const [installedNow, failedNow = 0] = await h.metrics(installed('a', 51), aFailed);
+    expect([installedNow, failedNow > first + 2]).toEqual([2, true]);
+    expect(failed().filter((l) => l.level === 'error').at(-1)).toMatchObject({ instance: 'a', vrid: 51, state: 'Backup', message: expect.stringContaining('Device or resource busy') });
+    h.nat.fail = undefined;
+    await advance(NAT_RETRY_MS);
+    expect(await h.metrics(installed('a', 51))).toEqual([0]);
+  });
+
+  it('refused bindings count once per new set of problems, as refused', async () => {
+    const h = harness();
+    await h.set.apply('controller', { instances: [inst('b', 52, '10.0.0.101', [binding('10.0.0.101', 0, '10.1.0.3')])] });
+    h.clock.advance(1_000);
+    await h.settle();
+    h.clock.advance(5_000);
+    await h.settle();
+    expect(await h.metrics(failures('b', 52, 'refused'), failures('b', 52, 'transaction_failed'), installed('b', 52))).toEqual([1, 0, 0]);
+    await h.set.apply('controller', { instances: [inst('b', 52, '10.0.0.101', [binding('10.0.0.101', 70_000, '10.1.0.3')])] });
+    await h.settle();
+    expect(await h.metrics(failures('b', 52, 'refused'))).toEqual([2]);
   });
 
   it('close removes the table after every instance has left Master', async () => {

@@ -20,7 +20,7 @@ import { SyncGroups } from '../sync-groups.js';
 import { InstanceTracker } from '../track/instance-tracker.js';
 import { evaluateTracking } from '../track/evaluate.js';
 import { FailedInstances, failureResult, messageOf, type InstanceFailure } from './failures.js';
-import { NatTable } from './nat-table.js';
+import { NatTable, type NatInstanceStats } from './nat-table.js';
 import { planApply, type InstanceField } from './plan.js';
 import type { ApplyReport, InstanceApplyResult, TransitionEvent } from './report.js';
 import { InterfaceResources, type ChannelEntry } from './resources.js';
@@ -90,7 +90,9 @@ export class InstanceSet {
             () =>
               [...this.entries.values()].map((e) => ({
                 name: e.spec.name,
-                master: e.runner.state === 'Master',
+                interface: e.spec.interface,
+                vrid: e.spec.vrid,
+                state: e.runner.state,
                 bindings: e.spec.natBindings ?? [],
                 log: this.instanceLog(e.spec),
               })),
@@ -159,6 +161,11 @@ export class InstanceSet {
 
   channelSnapshots() {
     return this.resources.channelSnapshots();
+  }
+
+  /** The NAT bindings per instance that has had some: installed now, and failures counted. */
+  natStats(): NatInstanceStats[] {
+    return this.nat?.stats() ?? [];
   }
 
   /**

@@ -9,7 +9,13 @@
  * A failure stays local: an instance whose bindings the port would refuse is left out of the
  * set (logged for that instance), so the others' bindings are still installed; a failed
  * transaction (nft missing, the kernel refusing) is logged and tried again on a timer.
+ *
+ * For the metrics it keeps, per instance, how many of its bindings the kernel holds (a
+ * transaction is all or nothing: a failed one leaves what the last good one put in) and how
+ * often a sync failed it: `refused` once per new set of problems, `transaction_failed` once per
+ * failed transaction that was to install or remove its bindings (retries included).
  */
+import type { VrrpState } from '@keepvip/vrrp';
 import type { Logger } from '../logging.js';
 import type { Clock, NatBinding, NatBindingsPort, Timer } from '../ports.js';
 import { messageOf } from './failures.js';
@@ -17,7 +23,9 @@ import { messageOf } from './failures.js';
 /** An instance as the table reads it. */
 export interface NatHolder {
   readonly name: string;
-  readonly master: boolean;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly state: VrrpState;
   readonly bindings: readonly NatBinding[];
   /** The instance's logger (instance, interface, VRID in each line). */
   readonly log: Logger;
@@ -25,6 +33,32 @@ export interface NatHolder {
 
 /** A failed transaction is tried again after this long. */
 export const NAT_RETRY_MS = 1_000;
+
+/** Why a sync failed an instance's bindings (the `reason` label of keepvip_nat_sync_failures_total). */
+export const NAT_FAILURE_REASONS = ['refused', 'transaction_failed'] as const;
+export type NatFailureReason = (typeof NAT_FAILURE_REASONS)[number];
+
+/** One instance's bindings as the table last saw them; kept after the instance goes (its counts only grow). */
+export interface NatInstanceStats {
+  readonly instance: string;
+  readonly interface: string;
+  readonly vrid: number;
+  /** Its bindings the kernel holds now (0 unless Master). */
+  readonly installed: number;
+  readonly failures: Readonly<Record<NatFailureReason, number>>;
+}
+
+interface Stats {
+  interface: string;
+  vrid: number;
+  installed: number;
+  failures: Record<NatFailureReason, number>;
+  /** Its logger and state as last seen (a removed instance's bindings may still be in the kernel). */
+  log: Logger;
+  state: VrrpState;
+  /** The failed transactions in a row, and the message last logged for them. */
+  failing: { count: number; message: string } | undefined;
+}
 
 export class NatTable {
   /** What the kernel was last told, as JSON; undefined: not known (nothing applied yet, or a failure). */
@@ -34,6 +68,9 @@ export class NatTable {
   readonly #retry: Timer;
   /** The newest transaction started (resolves when it is done, whatever its outcome). */
   #last: Promise<void> = Promise.resolve();
+  /** Syncs started so far: only the newest one's outcome counts (an older one is merged into it or superseded). */
+  #generation = 0;
+  readonly #stats = new Map<string, Stats>();
   /**
    * The port's problems per bindings list: an instance keeps its list until its bindings change,
    * and every sync (each transition of any Master, every in-place change) would check all the
@@ -57,27 +94,83 @@ export class NatTable {
    */
   sync(force = false): Promise<void> {
     const desired: NatBinding[] = [];
+    const holders = new Map<string, number>();
     for (const holder of this.holders()) {
-      if (!holder.master || holder.bindings.length === 0) continue;
-      if (this.#accepted(holder)) desired.push(...holder.bindings);
+      if (holder.bindings.length === 0) continue;
+      this.#see(holder);
+      if (holder.state !== 'Master') continue;
+      if (this.#accepted(holder)) {
+        desired.push(...holder.bindings);
+        holders.set(holder.name, holder.bindings.length);
+      }
     }
     const text = JSON.stringify(desired);
     // The same set: done once the transaction that carries it is (it may still be running).
     if (!force && text === this.#applied) return this.#last;
     this.#applied = text;
-    this.#last = this.#apply(desired, text);
+    this.#last = this.#apply(desired, text, holders, ++this.#generation);
     return this.#last;
   }
 
-  async #apply(desired: readonly NatBinding[], text: string): Promise<void> {
+  /** Per instance that has had bindings: how many the kernel holds, and the failures counted. */
+  stats(): NatInstanceStats[] {
+    return [...this.#stats].map(([instance, s]) => ({ instance, interface: s.interface, vrid: s.vrid, installed: s.installed, failures: { ...s.failures } }));
+  }
+
+  async #apply(desired: readonly NatBinding[], text: string, holders: ReadonlyMap<string, number>, generation: number): Promise<void> {
     try {
       await this.port.apply(desired);
       this.#retry.cancel();
+      if (generation === this.#generation) this.#installed(holders);
     } catch (error) {
       if (this.#applied === text) this.#applied = undefined;
-      this.log().error(`NAT bindings not applied (${desired.length} binding(s)), trying again in ${NAT_RETRY_MS} ms: ${messageOf(error)}`, { bindings: desired.length });
       this.#retry.arm(this.clock.now() + NAT_RETRY_MS);
+      if (generation === this.#generation) this.#failed(desired, holders, messageOf(error));
     }
+  }
+
+  /** The kernel holds exactly these instances' bindings now. */
+  #installed(holders: ReadonlyMap<string, number>): void {
+    for (const [name, s] of this.#stats) {
+      s.installed = holders.get(name) ?? 0;
+      if (s.failing === undefined) continue;
+      s.log.info(`NAT bindings applied after ${s.failing.count} failed transaction(s)`, { state: s.state, bindings: s.installed });
+      s.failing = undefined;
+    }
+  }
+
+  /**
+   * A failed transaction counts for every instance whose bindings it was to install or remove
+   * (the kernel keeps the last good set: what is installed stays so). Each instance logs the
+   * first failure of a run and each new message; the retries that fail alike go to debug.
+   */
+  #failed(desired: readonly NatBinding[], holders: ReadonlyMap<string, number>, message: string): void {
+    const text = `NAT bindings not applied, trying again in ${NAT_RETRY_MS} ms: ${message}`;
+    let affected = 0;
+    for (const [name, s] of this.#stats) {
+      if (!holders.has(name) && s.installed === 0) continue;
+      affected++;
+      s.failures.transaction_failed++;
+      const count = (s.failing?.count ?? 0) + 1;
+      const fields = { state: s.state, bindings: holders.get(name) ?? 0, installed: s.installed, failures: count };
+      s.log.log(s.failing?.message === message ? 'debug' : 'error', text, fields);
+      s.failing = { count, message };
+    }
+    // Nothing of an instance's in it (the table checked or emptied): the node's failure alone.
+    if (affected === 0) this.log().error(text, { bindings: desired.length });
+  }
+
+  /** Where the instance runs, its state and logger, for its counts and lines. */
+  #see(holder: NatHolder): void {
+    const s = this.#stats.get(holder.name);
+    if (s === undefined) {
+      this.#stats.set(holder.name, { interface: holder.interface, vrid: holder.vrid, installed: 0, failures: { refused: 0, transaction_failed: 0 }, log: holder.log, state: holder.state, failing: undefined });
+      return;
+    }
+    s.interface = holder.interface;
+    s.vrid = holder.vrid;
+    s.log = holder.log;
+    s.state = holder.state;
   }
 
   /** Deletes every binding (at start-up, for what a killed run left, and at exit). Never rejects. */
@@ -86,6 +179,12 @@ export class NatTable {
     try {
       await this.port.remove();
       this.#applied = '[]';
+      // Newer than any transaction still in flight: none of them counts now.
+      this.#generation++;
+      for (const stats of this.#stats.values()) {
+        stats.installed = 0;
+        stats.failing = undefined;
+      }
     } catch (error) {
       this.#applied = undefined;
       this.log().error(`could not remove the NAT bindings: ${messageOf(error)}`);
@@ -108,7 +207,11 @@ export class NatTable {
       return true;
     }
     const text = problems.join('; ');
-    if (this.#refused.get(holder.name) !== text) holder.log.error(`NAT bindings refused, the instance runs without them: ${text}`, { problems, state: 'Master' });
+    if (this.#refused.get(holder.name) !== text) {
+      holder.log.error(`NAT bindings refused, the instance runs without them: ${text}`, { problems, state: holder.state });
+      const stats = this.#stats.get(holder.name);
+      if (stats !== undefined) stats.failures.refused++;
+    }
     this.#refused.set(holder.name, text);
     return false;
   }

@@ -3,6 +3,7 @@
  * nothing is added to the advert path. Names follow FRR's VRRP counters.
  */
 import client from 'prom-client';
+import { NAT_FAILURE_REASONS } from '../instances/nat-table.js';
 import type { DaemonSnapshot } from './snapshot.js';
 
 const STATES = ['Initialize', 'Backup', 'Master', 'Fault'] as const;
@@ -96,6 +97,19 @@ export function createMetricsRegistry(daemon: DaemonSnapshot, controller?: Contr
   });
   mirrored('keepvip_track_script_results_total', 'Track script runs, by result', ['script', 'result'], (set) => {
     for (const i of daemon.instances()) for (const [script, results] of i.scriptResults) for (const [result, n] of results) set({ ...base(i), script, result }, n);
+  });
+  new client.Gauge({
+    name: 'keepvip_nat_bindings_installed',
+    help: "The instance's NAT bindings (Service ports bound to its VIPs) in this node's nftables now: all of them while Master, none otherwise",
+    labelNames: labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const n of daemon.nat()) this.set(base({ name: n.instance, interface: n.interface, vrid: n.vrid }), n.installed);
+    },
+  });
+  mirrored('keepvip_nat_sync_failures_total', 'NAT syncs that failed the instance, by reason: refused (invalid bindings, left out until they change) or transaction_failed (nft or the kernel refused the transaction; retried every second)', ['reason'], (set) => {
+    for (const n of daemon.nat()) for (const reason of NAT_FAILURE_REASONS) set({ ...base({ name: n.instance, interface: n.interface, vrid: n.vrid }), reason }, n.failures[reason]);
   });
   new client.Gauge({
     name: 'keepvip_instance_failed',

@@ -2,6 +2,7 @@
 import type { VrrpState } from '@keepvip/vrrp';
 import type { InstanceCounters } from '../instance/counters.js';
 import type { InstanceFailure } from '../instances/failures.js';
+import type { NatInstanceStats } from '../instances/nat-table.js';
 
 export interface InstanceSnapshot {
   readonly name: string;
@@ -32,6 +33,8 @@ export interface DaemonSnapshot {
   /** How often each instance has failed so far, by name (also those running again). */
   failureTotals(): ReadonlyMap<string, number>;
   channels(): readonly ChannelSnapshot[];
+  /** NAT bindings (issue 12) per instance that has had some: installed now, and failed syncs. */
+  nat(): readonly NatInstanceStats[];
   announceCounters(): ReadonlyArray<{ ifname: string; arpSent: number; naSent: number; sendErrors: number }>;
   /** Our tagged addresses each interface holds now, as CIDRs. */
   heldAddresses(ifname: string): Promise<readonly string[]>;
