@@ -167,6 +167,8 @@ export function exited(daemon: RunningDaemon): Promise<number | null> {
 export interface StatusJson {
   instances: Array<{
     name: string;
+    interface: string;
+    vrid: number;
     state: string;
     master: string | null;
     priority: number;

@@ -51,6 +51,8 @@ export interface DaemonOptions {
   readonly dataPlane: DataPlane;
   /** Overrides the config's global.statusSocket. */
   readonly statusSocket?: string;
+  /** Overrides the config's global.metrics.listen (`--metrics-listen`): the file's is then ignored, at start and on reload. */
+  readonly metricsListen?: string;
   /** The control socket's limit for a client that sends no whole request line. */
   readonly controlIdleTimeoutMs?: number;
   readonly clock?: Clock;
@@ -123,7 +125,7 @@ export class Daemon {
     }, { idleTimeoutMs: this.options.controlIdleTimeoutMs });
     await this.control.start();
     this.instances.onTransition(() => this.control?.notifyWatchers());
-    await this.startMetrics(config.global.metrics?.listen);
+    await this.startMetrics(this.metricsListen(config.global));
     this.startReconcileTimer(config.global.reconcileInterval);
     this.log.info(`keepvip running ${this.instances.runners().length} instance(s)`, { instances: this.instances.runners().map((r) => r.name) });
     return report;
@@ -216,11 +218,11 @@ export class Daemon {
       this.startReconcileTimer(after.reconcileInterval);
       changes.push({ field: 'global.reconcileInterval', outcome: 'applied' });
     }
-    if (before.metrics?.listen !== after.metrics?.listen) {
+    if (this.metricsListen(before) !== this.metricsListen(after)) {
       await this.observability?.stop().catch((error: unknown) => this.log.warn(`the old metrics listener did not close cleanly: ${messageOf(error)}`));
       this.observability = undefined;
       try {
-        await this.startMetrics(after.metrics?.listen);
+        await this.startMetrics(this.metricsListen(after));
         changes.push({ field: 'global.metrics.listen', outcome: 'applied' });
       } catch (error) {
         this.log.error(`global.metrics.listen: ${messageOf(error)}; metrics are off until the next reload`);
@@ -265,6 +267,11 @@ export class Daemon {
 
   private logSettings(global: Global): { format: LogFormat; level: string } {
     return { format: this.options.logFlags?.format ?? global.log.format, level: this.options.logFlags?.level ?? global.log.level };
+  }
+
+  /** Where metrics are served: the command line's address wins over the file's. */
+  private metricsListen(global: Global): string | undefined {
+    return this.options.metricsListen ?? global.metrics?.listen;
   }
 
   private async startMetrics(listen: string | undefined): Promise<void> {

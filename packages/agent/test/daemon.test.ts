@@ -113,4 +113,34 @@ describe('Daemon', () => {
     expect(existsSync(join(s.dir, 'k.sock'))).toBe(false);
     expect(s.dp.calls.at(-1)).toBe('close data plane');
   });
+
+  it('metricsListen (--metrics-listen) serves metrics with no config file, and wins over the file’s address at start and on reload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepvip-daemon-'));
+    dirs.push(dir);
+    const { logger, lines } = captureLogger();
+    const served = () => lines.filter((l) => String(l.message).startsWith('metrics and health on')).map((l) => Number(l.port));
+    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // No file at all (keepvip run --kubernetes without -c), the controller's counters beside the daemon's.
+    const counters = { reconciles: 7, reconcileErrors: 0, applies: 1, planSecondsSum: 0, rejectedEntries: 0, apiErrors: new Map(), watchEvents: new Map(), relists: new Map() };
+    const bare = new Daemon({ dataPlane: new FakeDataPlane(), clock: new ManualClock(), logger, statusSocket: join(dir, 'bare.sock'), metricsListen: '127.0.0.1:0', controllerMetrics: counters });
+    await bare.start();
+    const [port] = served();
+    expect(port).toBeGreaterThan(0);
+    expect((await scrape(port as number)).split('\n')).toContain('keepvip_controller_reconciles_total 7');
+    await bare.shutdown();
+
+    // A file with its own address: the flag's is the one served, and a reload changing the file's moves nothing.
+    const s = setup();
+    s.write([s.instance('a', 51)], ['metrics: { listen: "127.0.0.1:1" }']);
+    const flagged = new Daemon({ configFile: s.file, dataPlane: s.dp, clock: new ManualClock(), logger, metricsListen: '127.0.0.1:0' });
+    await flagged.start();
+    const [, filePort] = served();
+    expect(filePort).not.toBe(1);
+    expect(await scrape(filePort as number)).toContain('keepvip_instance_state{');
+    s.write([s.instance('a', 51)], ['metrics: { listen: "127.0.0.1:2" }']);
+    expect(await flagged.reload()).toEqual({ ok: true, instances: [{ name: 'a', source: 'file', outcome: 'unchanged' }], global: [] });
+    expect(served()).toHaveLength(2);
+    expect(await scrape(filePort as number)).toContain('keepvip_instance_state{');
+    await flagged.shutdown();
+  });
 });

@@ -177,6 +177,8 @@ describe('keepvip run: the flags of --kubernetes, checked before anything starts
     [['--kubernetes', '--node-name', 'a', '--vip-configmap', 'keepvip-vips'], 'keepvip run: --vip-configmap: "keepvip-vips" is not namespace/name\n'],
     [['--kubernetes', '--node-name', 'a', '--vrid-range', '200-100'], 'keepvip run: --vrid-range: "200-100" is not within 1-255 with FIRST <= LAST\n'],
     [['--kubernetes', '--node-name', 'a', '--advert-interval', '15ms'], expect.stringMatching(/^keepvip run: --advert-interval: .*10ms\.\.40950ms/)],
+    [['--kubernetes', '--node-name', 'a', '--metrics-listen', '9650'], 'keepvip run: --metrics-listen: "9650" is not host:port\n'],
+    [['--kubernetes', '--node-name', 'a', '--metrics-listen', '[fd00::1]:70000'], 'keepvip run: --metrics-listen: "[fd00::1]:70000" has port 70000, outside 1..65535\n'],
   ])('%j is refused (exit 2) naming the flag', (args, message) => {
     expect(run(args)).toEqual({ code: 2, stderr: message });
   });

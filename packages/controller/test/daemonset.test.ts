@@ -45,11 +45,27 @@ describe('the DaemonSet runs keepvip run --kubernetes', () => {
     expect(container.env.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
   });
 
-  it('whose arguments the built CLI takes (a bad flag added last is the only complaint)', () => {
+  /** The container's args as the kubelet passes them: `$(NAME)` replaced by the env var's value (the downward API's, here `fields`). */
+  const expanded = (fields: Record<string, string>) =>
+    container.args.map((arg) =>
+      arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_, name: string) => {
+        const path = container.env.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+        const value = path === undefined ? undefined : fields[path];
+        if (value === undefined) throw new Error(`$(${name}) in the args is no downward-API env var the test knows`);
+        return value;
+      }),
+    );
+
+  it.each([['an IPv4', '192.0.2.10'], ['an IPv6', '2001:db8::10']])('whose arguments the built CLI takes on %s node (a bad flag added last is the only complaint)', (_, hostIP) => {
     const cli = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
-    const r = spawnSync(process.execPath, [cli, ...container.args, '--vrid-range', 'none'], { encoding: 'utf8', env: { ...process.env, NODE_NAME: 'node-a' } });
+    const r = spawnSync(process.execPath, [cli, ...expanded({ 'spec.nodeName': 'node-a', 'status.hostIP': hostIP }), '--vrid-range', 'none'], { encoding: 'utf8', env: { ...process.env, NODE_NAME: 'node-a' } });
     expect(r.stderr).toBe('keepvip run: --vrid-range: "none" is not FIRST-LAST\n');
     expect(r.status).toBe(2);
+  });
+
+  it('serving metrics on the node’s own address (status.hostIP), on the port it declares', () => {
+    const ports = (container as Container & { ports?: { name: string; containerPort: number }[] }).ports ?? [];
+    expect(expanded({ 'spec.nodeName': 'node-a', 'status.hostIP': '192.0.2.10' })).toContain(`--metrics-listen=[192.0.2.10]:${ports.find((p) => p.name === 'metrics')?.containerPort}`);
   });
 });
 

@@ -115,8 +115,8 @@ const interfaceName = () =>
     }),
   );
 
-/** host:port for the metrics listener; an IPv6 host may be bracketed ([::1]:9650). */
-function listenProblem(text: string): string | undefined {
+/** host:port for the metrics listener; an IPv6 host may be bracketed ([::1]:9650). What is wrong, or undefined. */
+export function metricsListenProblem(text: string): string | undefined {
   const match = /^(.*):(\d{1,5})$/.exec(text);
   if (match === null) return 'is not host:port';
   const host = (match[1] ?? '').replace(/^\[(.*)\]$/, '$1');
@@ -272,7 +272,7 @@ export const configSchema = strict({
           listen: v.pipe(
             text(),
             v.rawCheck(({ dataset, addIssue }) => {
-              const problem = dataset.typed ? listenProblem(dataset.value) : undefined;
+              const problem = dataset.typed ? metricsListenProblem(dataset.value) : undefined;
               if (problem !== undefined) addIssue({ message: `${show(dataset.value)} ${problem}` });
             }),
           ),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, createLinuxDataPlane, createLinuxNatBindings, createLogger, Daemon, DaemonLock, DaemonLockedError, emptyConfig, loadConfigFile, type LogFormat, type Logger } from '@keepvip/agent';
+import { ConfigError, createLinuxDataPlane, createLinuxNatBindings, createLogger, Daemon, DaemonLock, DaemonLockedError, emptyConfig, loadConfigFile, metricsListenProblem, type LogFormat, type Logger } from '@keepvip/agent';
 import type { ControllerCounters } from '@keepvip/controller';
 import { durationMs } from '../duration-option.js';
 import { parseKubeFlags, plannerOptions } from '../kube-options.js';
@@ -17,6 +17,7 @@ interface RunOptions {
   interface?: string;
   advertInterval?: string;
   socket?: string;
+  metricsListen?: string;
   lock?: string;
   controlTimeout?: number;
   logFormat?: LogFormat;
@@ -36,6 +37,7 @@ export function registerRun(program: Command): void {
     .option('--node-name <name>', 'with --kubernetes: this Node’s name (default: $NODE_NAME)')
     .option('--advert-interval <duration>', 'with --kubernetes: the advert interval of the planned instances (default 1s)')
     .option('-s, --socket <path>', 'control socket (overrides global.statusSocket)')
+    .option('--metrics-listen <host:port>', '/metrics and /healthz on this address (overrides global.metrics.listen)')
     .option('--lock <path>', 'node lock file (default: one per network namespace under /run/keepvip)')
     .option('--control-timeout <duration>', 'control socket: time a client has to send its request line (default 5s)', durationMs)
     .option('--log-format <format>', 'json or pretty (overrides global.log.format)')
@@ -44,6 +46,8 @@ export function registerRun(program: Command): void {
     let logger: Logger;
     let statusSocket: string;
     if (opts.config === undefined && opts.kubernetes !== true) return usage('--config is required (optional only with --kubernetes)');
+    const listenProblem = opts.metricsListen === undefined ? undefined : metricsListenProblem(opts.metricsListen);
+    if (listenProblem !== undefined) return usage(`--metrics-listen: ${JSON.stringify(opts.metricsListen)} ${listenProblem}`);
     const kube = opts.kubernetes === true ? await kubernetesSettings(opts) : undefined;
     if (typeof kube === 'string') return usage(kube);
     try {
@@ -78,6 +82,7 @@ export function registerRun(program: Command): void {
       ...(kube === undefined ? {} : { natBindings: createLinuxNatBindings() }),
       logFlags: { format: opts.logFormat, level: opts.logLevel },
       ...(opts.socket === undefined ? {} : { statusSocket: opts.socket }),
+      ...(opts.metricsListen === undefined ? {} : { metricsListen: opts.metricsListen }),
       ...(opts.controlTimeout === undefined ? {} : { controlIdleTimeoutMs: opts.controlTimeout }),
     });
     let controller: RunningController | undefined;

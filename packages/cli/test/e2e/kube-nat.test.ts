@@ -14,6 +14,7 @@ import { crash, keepvipStatus, LiveSet, oneHolder, stableHolder, waitFor, type L
 const SUBNET = 23;
 const FRONT_VIP = `10.99.${SUBNET}.100`; // sessionAffinity None
 const STICKY_VIP = `10.99.${SUBNET}.101`; // sessionAffinity ClientIP
+const METRICS = '127.0.0.1:9650';
 /** A second address on the client, for a second client. */
 const OTHER_CLIENT = `10.99.${SUBNET}.3`;
 
@@ -73,7 +74,8 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
     ]);
     const kubeconfig = await cluster.tokenKubeconfig('keepvip', 'keepvip-system');
     // Default 1 s adverts: at 100 ms a starved daemon on a loaded 2-core machine changes Master.
-    for (const node of lab.nodes) keepvips.set(node.name, cluster.startKeepvip(node, kubeconfig, ['--log-level', 'debug']));
+    // No config file: the metrics listener from the command line (each node has its own loopback).
+    for (const node of lab.nodes) keepvips.set(node.name, cluster.startKeepvip(node, kubeconfig, ['--log-level', 'debug', '--metrics-listen', METRICS]));
   }, 180_000);
 
   afterAll(() => {
@@ -118,6 +120,21 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
       expect(front).toMatch(new RegExp(`^${FRONT_VIP.replaceAll('.', '\\.')}:80/TCP +${instance?.name ?? '?'} +web/front:http +- +3: `));
       expect(front.split(': ').pop()?.split(', ').sort()).toEqual(listed);
       expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${STICKY_VIP.replaceAll('.', '\\.')}:80/TCP +k8s-v4-\\d+ +web/sticky:http +ClientIP 600s +3: `)));
+    }
+  });
+
+  it('with no config file, --metrics-listen serves each node\'s metrics: the bindings installed on the Master alone, no NAT failure, the controller\'s reconciles', async () => {
+    const holder = await oneHolder(cluster.lab, FRONT_VIP, live);
+    for (const node of cluster.lab.nodes) {
+      const r = cluster.lab.exec(node.ns, [process.execPath, '-e', `fetch('http://${METRICS}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`]);
+      expect(r.code).toBe(0);
+      const instance = keepvipStatus(cluster.lab, keepvips.get(node.name) as RunningDaemon)?.instances.find((i) => i.vips.includes(`${FRONT_VIP}/32`));
+      const labels = `instance="${instance?.name}",interface="${instance?.interface}",vrid="${instance?.vrid}"`;
+      const lines = r.stdout.split('\n');
+      expect([node.name, lines.find((l) => l.startsWith(`keepvip_nat_bindings_installed{${labels}} `))]).toEqual([node.name, `keepvip_nat_bindings_installed{${labels}} ${node.name === holder ? 1 : 0}`]);
+      expect(lines.filter((l) => l.startsWith('keepvip_nat_sync_failures_total{')).every((l) => l.endsWith(' 0'))).toBe(true);
+      expect(lines.filter((l) => l.startsWith('keepvip_nat_sync_failures_total{'))).toHaveLength(4);
+      expect(Number(/^keepvip_controller_reconciles_total (\d+)$/m.exec(r.stdout)?.[1])).toBeGreaterThan(0);
     }
   });
 
