@@ -118,6 +118,18 @@ export interface DataPlane {
   close(): Promise<void>;
 }
 
+/** A ready pod's address and the target port its EndpointSlice gave. */
+export interface NatEndpoint {
+  readonly address: string;
+  readonly port: number;
+  /**
+   * The endpoint's Node as the plan saw it: its InternalIP of the binding's family (the source
+   * of its VRRP adverts) and its Ready condition. A new Master leaves out the endpoints of the
+   * node whose adverts stopped (nat-silent-node.ts); absent: never left out.
+   */
+  readonly node?: { readonly address: string; readonly ready: boolean } | undefined;
+}
+
 /**
  * A Service port bound to a VIP (issue 12): new connections to vip:port go to one of the
  * endpoints (ready pods), with ClientIP affinity when the Service asks for it. Kubernetes names;
@@ -128,7 +140,7 @@ export interface NatBinding {
   readonly protocol: 'TCP' | 'UDP' | 'SCTP';
   readonly port: number;
   /** Empty: connections to vip:port are refused. */
-  readonly endpoints: ReadonlyArray<{ readonly address: string; readonly port: number }>;
+  readonly endpoints: readonly NatEndpoint[];
   /** sessionAffinity: ClientIP, with sessionAffinityConfig.clientIP.timeoutSeconds (1-86400); absent: None. */
   readonly clientIpAffinity?: { readonly timeoutSeconds: number } | undefined;
   /** Shown in the ruleset, e.g. "ingress/nginx:https". */

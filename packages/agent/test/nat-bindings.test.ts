@@ -290,3 +290,122 @@ describe('NAT bindings follow Master', () => {
     expect(h.nat.installed).toEqual([]);
   });
 });
+
+/** An endpoint on the node at `node` (its InternalIP, the source of its adverts). */
+const on = (node: string, address: string, ready = true) => ({ address, port: 8080, node: { address: node, ready } });
+const DEAD = '10.0.0.9';
+const OTHER = '10.0.0.8';
+
+/** An advert from `src` for VRID 51 at `priority` (100 ms interval). */
+function advertFrom(src: string, priority: number): Uint8Array {
+  return emitAdvert({ version: 3, type: 1, vrid: 51, priority, advertIntervalCs: 10, addresses: ['10.0.0.100'], authType: 0, authData: new Uint8Array(0) }, { family: 4, src, dst: '224.0.0.18' });
+}
+
+describe("a takeover from a silent Master leaves its node's endpoints out (issue 12)", () => {
+  const web: NatBinding = { vip: '10.0.0.100', protocol: 'TCP', port: 80, endpoints: [on(DEAD, '10.1.0.1'), on(OTHER, '10.1.0.2')], source: 'web/front:http' };
+  const tls: NatBinding = { ...web, port: 443, endpoints: [on(DEAD, '10.1.0.1'), on(OTHER, '10.1.0.2'), on(OTHER, '10.1.0.3')], source: 'web/front:https' };
+  const only: NatBinding = { ...web, port: 8443, endpoints: [on(DEAD, '10.1.0.1')], source: 'web/front:alt' };
+  const without = (b: NatBinding, node: string): NatBinding => ({ ...b, endpoints: b.endpoints.filter((e) => e.node?.address !== node) });
+
+  /** Instance `a` (priority 150) follows the Master at DEAD; then `event` happens and Master_Down_Timer may run out. */
+  async function followed(bindings: NatBinding[], event: (h: ReturnType<typeof harness>) => void) {
+    const h = harness();
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', bindings)] });
+    h.dp.deliver('eth0', 4, advertFrom(DEAD, 200), DEAD);
+    await h.settle();
+    expect(h.state('a')).toBe('Backup');
+    const from = h.dp.calls.length;
+    event(h);
+    h.clock.advance(1_000);
+    await h.settle();
+    expect(h.state('a')).toBe('Master');
+    return { h, from };
+  }
+
+  it('Master_Down_Timer on the followed Master: its node\'s endpoints are out of the table before the announcement, logged and counted', async () => {
+    const { h, from } = await followed([web, tls], () => undefined);
+    expect(h.wire(from)).toEqual(['add eth0 10.0.0.100/24', FakeNatBindings.describe([without(web, DEAD), without(tls, DEAD)]), 'announce eth0 10.0.0.100']);
+    const line = h.lines.find((l) => String(l.message).startsWith('NAT bindings: 2 endpoint(s) on the node at 10.0.0.9 left out'));
+    expect(line).toMatchObject({ level: 'warn', instance: 'a', vrid: 51, state: 'Master', silentMaster: DEAD, reason: 'master_down_timer', leftOut: ['10.0.0.100 TCP 80 -> 10.1.0.1:8080', '10.0.0.100 TCP 443 -> 10.1.0.1:8080'] });
+    expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(2);
+    expect(h.set.instanceSnapshots()[0]?.natEndpointsLeftOut).toBe(2);
+    // Later syncs (a reconcile) keep it, and neither log nor count it again.
+    await h.set.reconcile();
+    expect(h.nat.installed).toEqual([without(web, DEAD), without(tls, DEAD)]);
+    expect(h.lines.filter((l) => String(l.message).includes('left out'))).toHaveLength(1);
+    expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(2);
+  });
+
+  it('a binding is never emptied: when the silent node holds all its endpoints, it keeps them', async () => {
+    const { h } = await followed([web, only], () => undefined);
+    expect(h.nat.installed).toEqual([without(web, DEAD), only]);
+    expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(1);
+  });
+
+  it('a priority-0 handover leaves nothing out (the old Master is alive and leaving)', async () => {
+    const { h } = await followed([web, tls], (x) => x.dp.deliver('eth0', 4, advertFrom(DEAD, 0), DEAD));
+    expect(h.nat.installed).toEqual([web, tls]);
+    expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(0);
+  });
+
+  it('a start with no Master heard leaves nothing out', async () => {
+    const h = harness();
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web])] });
+    h.clock.advance(1_000);
+    await h.settle();
+    expect(h.state('a')).toBe('Master');
+    expect(h.nat.installed).toEqual([web]);
+  });
+
+  it('the silent node heard again: its endpoints are back at once, logged', async () => {
+    const { h } = await followed([web, tls], () => undefined);
+    const from = h.dp.calls.length;
+    // A lower priority than ours: it is alive (back as a Master on its side, or a split brain healing).
+    h.dp.deliver('eth0', 4, advertFrom(DEAD, 100), DEAD);
+    await h.settle();
+    expect(h.state('a')).toBe('Master');
+    // (and, by default, it is answered: an advert and an ARP burst, as to any lower-priority Master)
+    expect(h.wire(from).filter((c) => c.startsWith('nat '))).toEqual([FakeNatBindings.describe([web, tls])]);
+    expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: the endpoints on the node at 10.0.0.9 are back'))).toMatchObject({ instance: 'a', vrid: 51, state: 'Master', reason: 'heard_again' });
+    expect(h.set.instanceSnapshots()[0]?.natEndpointsLeftOut).toBe(0);
+  });
+
+  it('another node heard does not bring them back', async () => {
+    const { h } = await followed([web], () => undefined);
+    h.dp.deliver('eth0', 4, advertFrom(OTHER, 100), OTHER);
+    await h.settle();
+    expect(h.nat.installed).toEqual([without(web, DEAD)]);
+  });
+
+  it('the API server speaks again: a binding whose endpoints or their node\'s Ready condition change is taken as planned; the others stay filtered', async () => {
+    const { h } = await followed([web, tls], () => undefined);
+    // web's endpoints change (another pod on the silent node, say): as planned from now on.
+    const web2: NatBinding = { ...web, endpoints: [...web.endpoints, on(DEAD, '10.1.0.4')] };
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web2, tls])] });
+    await h.settle();
+    expect(h.nat.installed).toEqual([web2, without(tls, DEAD)]);
+    expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: 1 endpoint(s) on the node at 10.0.0.9 left out'))).toBeDefined();
+    // The silent node's Ready condition changes (nothing else): tls too is taken as planned.
+    const tls2: NatBinding = { ...tls, endpoints: tls.endpoints.map((e) => (e.node?.address === DEAD ? on(DEAD, e.address, false) : e)) };
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web2, tls2])] });
+    await h.settle();
+    expect(h.nat.installed).toEqual([web2, tls2]);
+    expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: the endpoints on the node at 10.0.0.9 are back'))).toMatchObject({ reason: 'plan_changed' });
+    // Changed back as it was: still as planned (the API server has spoken).
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web, tls])] });
+    await h.settle();
+    expect(h.nat.installed).toEqual([web, tls]);
+  });
+
+  it('leaving Master forgets it: the next takeover, from nobody silent, installs everything', async () => {
+    const { h } = await followed([web], () => undefined);
+    h.dp.setUp('eth0', false);
+    await h.settle();
+    expect(h.state('a')).toBe('Fault');
+    h.dp.setUp('eth0', true);
+    h.clock.advance(1_000);
+    await h.settle();
+    expect(h.state('a')).toBe('Master');
+    expect(h.nat.installed).toEqual([web]);
+  });
+});

@@ -13,10 +13,12 @@ export interface InstanceCounters {
   eventsIgnored: number;
   /** Lower-priority adverts left unanswered (`advert`) or answered without a burst (`announcement`) by the rate limit. */
   readonly reassertsSuppressed: { advert: number; announcement: number };
+  /** NAT binding endpoints left out because their node's adverts stopped (each once per takeover). */
+  natEndpointsLeftOut: number;
 }
 
 export function newCounters(): InstanceCounters {
-  return { transitions: 0, advertsSent: 0, advertsReceived: 0, advertsDropped: new Map(), advertsMismatched: new Map(), sendErrors: 0, masterDownTimerExpiries: 0, eventsIgnored: 0, reassertsSuppressed: { advert: 0, announcement: 0 } };
+  return { transitions: 0, advertsSent: 0, advertsReceived: 0, advertsDropped: new Map(), advertsMismatched: new Map(), sendErrors: 0, masterDownTimerExpiries: 0, eventsIgnored: 0, reassertsSuppressed: { advert: 0, announcement: 0 }, natEndpointsLeftOut: 0 };
 }
 
 export function countDrop(counters: InstanceCounters, reason: string): void {

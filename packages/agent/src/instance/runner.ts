@@ -333,6 +333,12 @@ export class InstanceRunner {
         if (suppressed !== undefined) this.log('warn', `lower-priority adverts: reassert ${what} rate-limited`, { part: action.part, suppressed });
         return;
       }
+      case 'SilentMasterChanged':
+        // The NAT bindings leave out (or take back) the endpoints on the silent Master's node.
+        if (action.address !== null) this.log('info', `took over from the Master at ${action.address}, which fell silent`, { silentMaster: action.address });
+        else this.log('debug', 'no silent Master any more (heard again, or this instance left Master)', { silentMaster: null });
+        if (this.machine.state === 'Master') this.natOp();
+        return;
       case 'EventIgnored':
         this.counters.eventsIgnored++;
         this.log('debug', `event ${action.event} ignored in ${action.state}`);

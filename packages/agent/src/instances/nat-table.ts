@@ -19,6 +19,7 @@ import type { VrrpState } from '@keepvip/vrrp';
 import type { Logger } from '../logging.js';
 import type { Clock, NatBinding, NatBindingsPort, Timer } from '../ports.js';
 import { messageOf } from './failures.js';
+import { SilentNodeEndpoints, type SilentNodeView } from './nat-silent-node.js';
 
 /** An instance as the table reads it. */
 export interface NatHolder {
@@ -27,6 +28,10 @@ export interface NatHolder {
   readonly vrid: number;
   readonly state: VrrpState;
   readonly bindings: readonly NatBinding[];
+  /** The Master whose adverts stopped when this one took over (its node's endpoints are left out); null: none. */
+  readonly silentMaster: string | null;
+  /** Counts the endpoints left out for a silent node (keepvip_nat_endpoints_left_out_total). */
+  readonly counters: { natEndpointsLeftOut: number };
   /** The instance's logger (instance, interface, VRID in each line). */
   readonly log: Logger;
 }
@@ -77,6 +82,7 @@ export class NatTable {
    * Masters' lists again (1,000 bindings: most of a sync's time on a busy node).
    */
   readonly #checked = new WeakMap<readonly NatBinding[], readonly string[]>();
+  readonly #silent = new SilentNodeEndpoints();
 
   constructor(
     private readonly port: NatBindingsPort,
@@ -95,15 +101,19 @@ export class NatTable {
   sync(force = false): Promise<void> {
     const desired: NatBinding[] = [];
     const holders = new Map<string, number>();
+    const masters = new Set<string>();
     for (const holder of this.holders()) {
       if (holder.bindings.length === 0) continue;
       this.#see(holder);
       if (holder.state !== 'Master') continue;
-      if (this.#accepted(holder)) {
-        desired.push(...holder.bindings);
-        holders.set(holder.name, holder.bindings.length);
-      }
+      masters.add(holder.name);
+      if (!this.#accepted(holder)) continue;
+      const view = this.#silent.filter(holder.name, holder.silentMaster, holder.bindings);
+      if (view.changed) this.#report(holder, view);
+      desired.push(...view.bindings);
+      holders.set(holder.name, view.bindings.length);
     }
+    this.#silent.keepOnly(masters);
     const text = JSON.stringify(desired);
     // The same set: done once the transaction that carries it is (it may still be running).
     if (!force && text === this.#applied) return this.#last;
@@ -171,6 +181,25 @@ export class NatTable {
     s.vrid = holder.vrid;
     s.log = holder.log;
     s.state = holder.state;
+  }
+
+  /** How many endpoints instance `name` leaves out now, for the silent node it took over from. */
+  leftOut(name: string): number {
+    return this.#silent.count(name);
+  }
+
+  #report(holder: NatHolder, view: SilentNodeView): void {
+    holder.counters.natEndpointsLeftOut += view.newlyLeftOut;
+    const meta = { state: 'Master', silentMaster: view.address, leftOut: view.leftOut };
+    if (view.leftOut.length > 0) {
+      holder.log.warn(
+        `NAT bindings: ${view.leftOut.length} endpoint(s) on the node at ${view.address} left out, its adverts stopped (took over on Master_Down_Timer) and its pods are likely gone with it; back when the API server changes them or the node is heard again: ${view.leftOut.join(', ')}`,
+        { ...meta, reason: 'master_down_timer' },
+      );
+    } else {
+      const why = holder.silentMaster === null ? 'the node is heard again' : 'the plan changed them';
+      holder.log.info(`NAT bindings: the endpoints on the node at ${view.address} are back (${why})`, { ...meta, reason: holder.silentMaster === null ? 'heard_again' : 'plan_changed' });
+    }
   }
 
   /** Deletes every binding (at start-up, for what a killed run left, and at exit). Never rejects. */

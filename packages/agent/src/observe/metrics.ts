@@ -89,6 +89,19 @@ export function createMetricsRegistry(daemon: DaemonSnapshot, controller?: Contr
   mirrored('keepvip_master_down_timer_expiries_total', 'Master_Down_Timer expiries', [], (set) => {
     for (const i of daemon.instances()) set(base(i), i.counters.masterDownTimerExpiries);
   });
+  mirrored('keepvip_nat_endpoints_left_out_total', 'NAT binding endpoints a new Master left out because their node\'s adverts stopped (each once per takeover)', [], (set) => {
+    for (const i of daemon.instances()) set(base(i), i.counters.natEndpointsLeftOut);
+  });
+  new client.Gauge({
+    name: 'keepvip_nat_endpoints_left_out',
+    help: 'NAT binding endpoints left out now, on the node whose adverts stopped, until the API server changes them or the node is heard again',
+    labelNames: labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const i of daemon.instances()) if (i.natEndpointsLeftOut > 0) this.set(base(i), i.natEndpointsLeftOut);
+    },
+  });
   mirrored('keepvip_notify_runs_total', 'Notify hooks started', [], (set) => {
     for (const i of daemon.instances()) set(base(i), i.notifyRuns);
   });

@@ -13,6 +13,8 @@ export interface InstanceSnapshot {
   readonly effectivePriority: number;
   readonly vips: readonly string[];
   readonly counters: InstanceCounters;
+  /** NAT binding endpoints left out now, on the node whose adverts stopped (issue 12). */
+  readonly natEndpointsLeftOut: number;
   readonly notifyRuns: number;
   readonly notifyFailures: number;
   /** Track script results so far, by script and result (ok, failed, timed_out). */

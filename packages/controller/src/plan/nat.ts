@@ -32,6 +32,13 @@ interface Candidate {
   readonly port: number;
   readonly ready: boolean;
   readonly servingTerminating: boolean;
+  readonly nodeName: string | undefined;
+}
+
+/** A Node as the bindings' endpoints carry it: its InternalIP per family, and whether it is Ready. */
+export interface EndpointNode {
+  readonly addresses: { readonly 4: string | undefined; readonly 6: string | undefined };
+  readonly ready: boolean;
 }
 
 /** Every endpoint of the family with the slice's target port for this Service port. */
@@ -47,7 +54,7 @@ function candidates(slices: readonly EndpointSlice[], family: Family, port: Serv
       // discovery.k8s.io/v1: ready absent means ready; serving absent means as ready.
       const ready = endpoint.conditions?.ready ?? true;
       const serving = endpoint.conditions?.serving ?? ready;
-      out.push({ address, port: target.port, ready, servingTerminating: serving && endpoint.conditions?.terminating === true });
+      out.push({ address, port: target.port, ready, servingTerminating: serving && endpoint.conditions?.terminating === true, nodeName: endpoint.nodeName });
     }
   }
   return out;
@@ -58,14 +65,24 @@ type NatEndpoint = NatBinding['endpoints'][number];
 /**
  * The endpoints of one Service port, as kube-proxy picks them: sorted and unique (the same set
  * reads the same whatever order the slices arrive in, so an unchanged Service is no change).
+ * Each carries its Node's InternalIP of the family and Ready condition when the Node is known
+ * (a new Master leaves out the endpoints of the node whose adverts stopped: the agent's
+ * nat-silent-node.ts).
  */
-function portEndpoints(slices: readonly EndpointSlice[], family: Family, port: ServicePort, protocol: Protocol): NatEndpoint[] {
+function portEndpoints(slices: readonly EndpointSlice[], family: Family, port: ServicePort, protocol: Protocol, nodes: ReadonlyMap<string, EndpointNode>): NatEndpoint[] {
   const all = candidates(slices, family, port, protocol);
   const ready = all.filter((c) => c.ready);
   const chosen = ready.length > 0 ? ready : all.filter((c) => c.servingTerminating);
-  const unique = new Map(chosen.map((c) => [`${c.address} ${c.port}`, { address: c.address, port: c.port, order: ipToBigInt(c.address) }]));
-  // Each address parsed once, not once per comparison.
-  return [...unique.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : a.port - b.port)).map(({ address, port }) => ({ address, port }));
+  const unique = new Map<string, NatEndpoint & { order: bigint }>();
+  for (const c of chosen) {
+    const key = `${c.address} ${c.port}`;
+    if (unique.has(key)) continue;
+    const node = c.nodeName === undefined ? undefined : nodes.get(c.nodeName);
+    const nodeAddress = node?.addresses[family];
+    // Each address parsed once, not once per comparison.
+    unique.set(key, { address: c.address, port: c.port, ...(node === undefined || nodeAddress === undefined ? {} : { node: { address: nodeAddress, ready: node.ready } }), order: ipToBigInt(c.address) });
+  }
+  return [...unique.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : a.port - b.port)).map(({ order: _order, ...endpoint }) => endpoint);
 }
 
 /**
@@ -75,13 +92,17 @@ function portEndpoints(slices: readonly EndpointSlice[], family: Family, port: S
 export class ServiceEndpoints {
   private readonly ports = new Map<string, NatEndpoint[]>();
 
-  constructor(private readonly slices: readonly EndpointSlice[]) {}
+  /** `nodes`: by name, the Nodes the endpoints may run on (none known: no endpoint carries its node). */
+  constructor(
+    private readonly slices: readonly EndpointSlice[],
+    private readonly nodes: ReadonlyMap<string, EndpointNode> = new Map(),
+  ) {}
 
   of(family: Family, port: ServicePort, protocol: Protocol): NatEndpoint[] {
     const key = `${family} ${protocol} ${port.name ?? ''}`;
     let endpoints = this.ports.get(key);
     if (endpoints === undefined) {
-      endpoints = portEndpoints(this.slices, family, port, protocol);
+      endpoints = portEndpoints(this.slices, family, port, protocol, this.nodes);
       this.ports.set(key, endpoints);
     }
     return endpoints;

@@ -21,7 +21,7 @@ import { parseVipConfigMap, type VipEntry } from './configmap.js';
 import type { NatBinding } from '@keepvip/agent';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
 import { rendezvousScorer } from './hash.js';
-import { bindsNat, natBindingsFor, ServiceEndpoints } from './nat.js';
+import { bindsNat, natBindingsFor, ServiceEndpoints, type EndpointNode } from './nat.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 import { assignTops } from './spread.js';
 import { allocateVrids, checkVridRange, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
@@ -274,14 +274,14 @@ function publishedIngress(allocations: readonly LoadBalancerAllocation[], groups
  * A ConfigMap VIP bound to a Service that is not a LoadBalancer: its ports' bindings (nat.ts).
  * `endpoints` holds each Service's endpoints for this plan, read once for all its VIPs.
  */
-function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex, endpoints: Map<string, ServiceEndpoints>): NatBinding[] {
+function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex, endpoints: Map<string, ServiceEndpoints>, nodes: ReadonlyMap<string, EndpointNode>): NatBinding[] {
   if (vip.origin.kind !== 'ConfigMap' || vip.service === undefined) return [];
   const key = `${vip.service.namespace}/${vip.service.name}`;
   const service = services.get(key);
   if (service === undefined || !bindsNat(service)) return [];
   let ofService = endpoints.get(key);
   if (ofService === undefined) {
-    ofService = new ServiceEndpoints(slices.get(key) ?? []);
+    ofService = new ServiceEndpoints(slices.get(key) ?? [], nodes);
     endpoints.set(key, ofService);
   }
   return natBindingsFor(service, ofService, vip);
@@ -308,8 +308,9 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
   const slices = indexSlices(state.endpointSlices);
   const endpoints = new Map<string, ServiceEndpoints>();
   const drafts = draftGroups(buildUnits(vips, state, services, slices, rejected));
-  // Each node's InternalIP per family, looked up once (a ranking lists every node of every group).
-  const addresses = new Map(state.nodes.map((n) => [n.metadata.name, { 4: internalIp(n, 4), 6: internalIp(n, 6) }]));
+  // Each node's InternalIP per family, looked up once (a ranking lists every node of every
+  // group, and the NAT bindings' endpoints carry their node's).
+  const nodes = new Map<string, EndpointNode>(state.nodes.map((n) => [n.metadata.name, { addresses: { 4: internalIp(n, 4), 6: internalIp(n, 6) }, ready: isNodeReady(n) }]));
   const groups: PlannedGroup[] = [];
   for (const family of [4, 6] as const) {
     const ofFamily = drafts.filter((d) => d.family === family);
@@ -332,12 +333,12 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         ...(draft.interface === undefined ? {} : { interface: draft.interface }),
         vips: draft.vips.map((v) => `${v.address}/${v.prefixLength}`),
         services: served,
-        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices, endpoints)),
+        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices, endpoints, nodes)),
         keys: [...new Set(draft.vips.map((v) => v.key))].sort(),
         ranking: draft.order.map((node, rank) => ({
           node,
           priority: Math.max(1, maxPriority - rank),
-          address: addresses.get(node)?.[family] as string,
+          address: nodes.get(node)?.addresses[family] as string,
         })),
       });
     }

@@ -2,8 +2,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NatBinding } from '@keepvip/agent';
 import { keepvipPlanner, planCluster, type ClusterSnapshot, type EndpointSlice, type Service } from '../../src/index.js';
-import type { Endpoint } from '../../src/plan/cluster.js';
-import { cluster, configMap, nodes, service } from './fixtures.js';
+import type { Endpoint, Node } from '../../src/plan/cluster.js';
+import { cluster, configMap, node, nodes, service } from './fixtures.js';
 
 type Conditions = Endpoint['conditions'];
 const READY: Conditions = { ready: true, serving: true, terminating: false };
@@ -11,11 +11,11 @@ const SERVING_TERMINATING: Conditions = { ready: false, serving: true, terminati
 const TERMINATING: Conditions = { ready: false, serving: false, terminating: true };
 const UNREADY: Conditions = { ready: false, serving: false, terminating: false };
 
-function endpointSlice(name: string, endpoints: Array<[string, Conditions?]>, ports: EndpointSlice['ports'], options: { family?: 4 | 6; service?: string } = {}): EndpointSlice {
+function endpointSlice(name: string, endpoints: Array<[string, Conditions?, string?]>, ports: EndpointSlice['ports'], options: { family?: 4 | 6; service?: string } = {}): EndpointSlice {
   return {
     metadata: { namespace: 'web', name, labels: { 'kubernetes.io/service-name': options.service ?? 'front' } },
     addressType: `IPv${options.family ?? 4}`,
-    endpoints: endpoints.map(([address, conditions]) => ({ addresses: [address], nodeName: 'node-02', ...(conditions === undefined ? {} : { conditions }) })),
+    endpoints: endpoints.map(([address, conditions, nodeName = 'node-02']) => ({ addresses: [address], ...(nodeName === '' ? {} : { nodeName }), ...(conditions === undefined ? {} : { conditions }) })),
     ports,
   };
 }
@@ -35,7 +35,8 @@ function bindings(services: Service[], slices: EndpointSlice[], entries: Record<
   return plan.groups.flatMap((g) => g.natBindings).sort((a, b) => (a.vip < b.vip ? -1 : a.vip > b.vip ? 1 : 0));
 }
 
-const ep = (address: string, port = 8080) => ({ address, port });
+/** An endpoint on node-02 (every slice above puts its endpoints there): its InternalIP of the family, Ready. */
+const ep = (address: string, port = 8080) => ({ address, port, node: { address: address.includes(':') ? 'fd00::c' : '192.168.0.12', ready: true } });
 
 describe('plan: NAT bindings of a ConfigMap VIP', () => {
   const cases: Array<{ what: string; services: Service[]; slices: EndpointSlice[]; entries?: Record<string, string>; want: NatBinding[] }> = [
@@ -126,6 +127,53 @@ describe('plan: NAT bindings of a ConfigMap VIP', () => {
   ];
   it.each(cases)('$what', ({ services, slices, entries, want }) => {
     expect(bindings(services, slices, entries)).toEqual(want);
+  });
+
+  // A new Master leaves out the endpoints of the node whose adverts stopped: each endpoint
+  // carries its node's InternalIP (the adverts' source) and Ready condition.
+  const nodeCases: Array<{ what: string; slices: EndpointSlice[]; nodes: Node[]; want: NatBinding['endpoints'] }> = [
+    {
+      what: "each endpoint carries its own node's InternalIP and Ready condition",
+      slices: [endpointSlice('front-a', [['10.244.0.1', READY, 'node-00'], ['10.244.1.1', READY, 'node-01'], ['10.244.2.1', READY, 'down']], HTTP)],
+      nodes: [...nodes(2), node('down', '192.168.0.99', { ready: false })],
+      want: [
+        { address: '10.244.0.1', port: 8080, node: { address: '192.168.0.10', ready: true } },
+        { address: '10.244.1.1', port: 8080, node: { address: '192.168.0.11', ready: true } },
+        { address: '10.244.2.1', port: 8080, node: { address: '192.168.0.99', ready: false } },
+      ],
+    },
+    {
+      what: 'a Node being deleted counts as not Ready',
+      slices: [endpointSlice('front-a', [['10.244.0.1', READY, 'node-00'], ['10.244.2.1', READY, 'leaving']], HTTP)],
+      nodes: [...nodes(1), node('leaving', '192.168.0.98', { deleting: true })],
+      want: [
+        { address: '10.244.0.1', port: 8080, node: { address: '192.168.0.10', ready: true } },
+        { address: '10.244.2.1', port: 8080, node: { address: '192.168.0.98', ready: false } },
+      ],
+    },
+    {
+      what: 'no nodeName, an unknown Node, or a Node without an InternalIP of the family: no node (never left out)',
+      slices: [endpointSlice('front-a', [['10.244.0.1', READY, ''], ['10.244.0.2', READY, 'gone'], ['10.244.0.3', READY, 'v6-only'], ['10.244.0.4', READY, 'node-00']], HTTP)],
+      nodes: [...nodes(1), { metadata: { name: 'v6-only' }, status: { addresses: [{ type: 'InternalIP', address: 'fd00::99' }], conditions: [{ type: 'Ready', status: 'True' }] } }],
+      want: [
+        { address: '10.244.0.1', port: 8080 },
+        { address: '10.244.0.2', port: 8080 },
+        { address: '10.244.0.3', port: 8080 },
+        { address: '10.244.0.4', port: 8080, node: { address: '192.168.0.10', ready: true } },
+      ],
+    },
+  ];
+  it.each(nodeCases)('$what', ({ slices, nodes: clusterNodes, want }) => {
+    const plan = planCluster(cluster({ configMap: configMap({ '10.0.0.100': 'web/front' }), services: [front()], endpointSlices: slices, nodes: clusterNodes }));
+    expect(plan.groups.flatMap((g) => g.natBindings).map((b) => b.endpoints)).toEqual([want]);
+  });
+
+  it("a node's Ready condition changing is a change of the bindings (the agent takes it as the API server speaking)", () => {
+    const planner = keepvipPlanner({ node: 'node-00', interface: 'eth0' });
+    const state = (ready: boolean) => <ClusterSnapshot>cluster({ configMap: configMap({ '10.0.0.100': 'web/front' }), services: [front()], endpointSlices: [endpointSlice('front-a', [['10.244.0.1', READY, 'node-00'], ['10.244.1.1', READY, 'node-01']], HTTP)], nodes: [...nodes(1), node('node-01', '192.168.0.11', { ready })] });
+    const endpoints = (ready: boolean) => planner(state(ready)).instances[0]?.natBindings?.[0]?.endpoints;
+    expect(endpoints(true)?.[1]).toEqual({ address: '10.244.1.1', port: 8080, node: { address: '192.168.0.11', ready: true } });
+    expect(endpoints(false)?.[1]).toEqual({ address: '10.244.1.1', port: 8080, node: { address: '192.168.0.11', ready: false } });
   });
 
   it("a keepvip LoadBalancer Service's allocated IP binds nothing", () => {

@@ -28,6 +28,8 @@ export function createInstance(config: InstanceConfig): VrrpInstance {
     effectivePriority: config.configuredPriority,
     masterAdverIntervalCs: config.advertIntervalCs,
     masterAddress: null,
+    watchedMaster: null,
+    silentMaster: null,
     adverTimerAt: null,
     masterDownTimerAt: null,
     preemptAllowedAt: null,
@@ -105,6 +107,14 @@ class Stepper {
   learnMaster(advert: Advert, src: string): void {
     if (this.config.version === 3) this.d.masterAdverIntervalCs = advert.advertIntervalCs;
     this.d.masterAddress = src;
+    this.d.watchedMaster = src;
+  }
+
+  /** Records the Master whose adverts stopped (or null), reporting a change. */
+  setSilentMaster(address: string | null): void {
+    if (this.d.silentMaster === address) return;
+    this.d.silentMaster = address;
+    this.actions.push({ kind: 'SilentMasterChanged', address });
   }
 
   /**
@@ -126,8 +136,12 @@ class Stepper {
       // takes over after Skew_Time. Not on link loss: nothing would get out.
       if (to === VrrpState.Initialize) this.sendAdvert(0);
       this.actions.push({ kind: 'RemoveVips', vips: this.config.vips });
+      this.setSilentMaster(null);
     }
-    if (from === VrrpState.Backup) this.cancel('masterDownTimer');
+    if (from === VrrpState.Backup) {
+      this.cancel('masterDownTimer');
+      this.d.watchedMaster = null;
+    }
     this.d.preemptAllowedAt = null;
   }
 
@@ -150,6 +164,7 @@ class Stepper {
       case VrrpState.Initialize:
       case VrrpState.Fault:
         this.d.masterAddress = null;
+        this.d.watchedMaster = null;
         return;
     }
   }
@@ -227,7 +242,9 @@ function sameAddresses(vips: readonly string[], addresses: readonly string[]): b
 
 function backupReceives(s: Stepper, advert: Advert, src: string): void {
   if (advert.priority === 0) {
-    // RFC 5798 §6.4.2: the Master is stopping; take over after Skew_Time only.
+    // RFC 5798 §6.4.2: the Master is stopping; take over after Skew_Time only. A handover:
+    // nobody fell silent.
+    s.d.watchedMaster = null;
     s.arm('masterDownTimer', skewTimeMs(timerInputs(s.d)));
     return;
   }
@@ -245,12 +262,17 @@ function backupReceives(s: Stepper, advert: Advert, src: string): void {
     if (s.now < s.d.preemptAllowedAt) {
       s.learnMaster(advert, src);
       s.armMasterDown();
+      return;
     }
   }
-  // RFC 5798 §6.4.2: otherwise discard: Master_Down_Timer runs out and we preempt.
+  // RFC 5798 §6.4.2: otherwise discard: Master_Down_Timer runs out and we preempt. The Master
+  // we watched is alive: the takeover will be a preemption, not a silence.
+  if (src === s.d.watchedMaster) s.d.watchedMaster = null;
 }
 
 function masterReceives(s: Stepper, advert: Advert, src: string): void {
+  // The Master that fell silent speaks again (whatever it says): it is alive.
+  if (src === s.d.silentMaster) s.setSilentMaster(null);
   if (advert.priority === 0) {
     // RFC 5798 §6.4.3: another router resigned; reassert at once so Backups do not take over.
     s.sendAdvert(s.d.effectivePriority);
@@ -407,8 +429,11 @@ export function step(instance: VrrpInstance, event: VrrpEvent, nowMs: number): S
     case 'MasterDownTimerFired':
       if (state !== VrrpState.Backup || instance.masterDownTimerAt === null) s.ignored(event);
       else {
+        const silent = instance.watchedMaster;
         s.d.masterDownTimerAt = null;
         s.changeState(VrrpState.Master, TransitionCause.masterDownTimer);
+        // RFC 5798 §6.4.2: the Master we followed sent nothing for Master_Down_Interval.
+        if (silent !== null) s.setSilentMaster(silent);
       }
       break;
     case 'PriorityChanged':

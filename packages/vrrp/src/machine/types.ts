@@ -128,6 +128,12 @@ export type VrrpAction =
    * ARP / NA burst did not. Counted, so a flood of forged adverts shows.
    */
   | { readonly kind: 'ReassertSuppressed'; readonly part: 'advert' | 'announcement' }
+  /**
+   * `silentMaster` changed: the address of the Master whose adverts stopped when this instance
+   * took over on Master_Down_Timer, or null once that router is heard again or this instance
+   * leaves Master. The agent leaves that node's endpoints out of the NAT bindings meanwhile.
+   */
+  | { readonly kind: 'SilentMasterChanged'; readonly address: string | null }
   /** An event that cannot happen in this state (a stale timer, a double start): counted, never thrown. */
   | { readonly kind: 'EventIgnored'; readonly event: VrrpEvent['kind']; readonly state: VrrpState };
 
@@ -141,6 +147,19 @@ export interface VrrpInstance {
   readonly masterAdverIntervalCs: number;
   /** The current Master's address as last heard (or our own while Master), null if unknown. */
   readonly masterAddress: string | null;
+  /**
+   * In Backup, the Master whose silence Master_Down_Timer measures: the source of the last
+   * advert accepted. Null when the timer runs for another reason: no Master heard since this
+   * instance became Backup, a priority-0 advert (a handover), or a lower-priority advert from
+   * that Master discarded to preempt it (it is alive).
+   */
+  readonly watchedMaster: string | null;
+  /**
+   * In Master, entered because the watched Master fell silent (Master_Down_Timer, RFC 5798
+   * §6.4.2): its address, until an advert from it is heard again; null otherwise (a takeover
+   * after a handover, by preemption, at startup, or as address owner).
+   */
+  readonly silentMaster: string | null;
   /** Deadlines (ms on the caller's clock) of the two RFC timers; null when not running. */
   readonly adverTimerAt: number | null;
   readonly masterDownTimerAt: number | null;

@@ -283,6 +283,7 @@ export class Simulation {
       case 'AdvertDropped':
       case 'ReassertSuppressed':
       case 'AdvertMismatch':
+      case 'SilentMasterChanged':
         // The addresses are modelled by the Master state itself; counting is the agent's.
         return;
     }
