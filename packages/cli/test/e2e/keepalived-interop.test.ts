@@ -80,16 +80,15 @@ describe.each(groups)('keepvip with keepalived, %s', (_name, group) => {
     capture.stdout?.setEncoding('utf8');
     capture.stdout?.on('data', (chunk: string) => (wire += chunk));
     await sleep(500);
-    const stoppedAt = Date.now();
     signalDaemon(master, 'SIGTERM');
     await oneHolder(lab, VIP, live, 10_000, 'node2');
-    const handoverMs = Date.now() - stoppedAt;
     await exited(master);
     await sleep(settleMs(group));
     watch.stop();
     if (capture.pid !== undefined) process.kill(capture.pid, 'SIGKILL');
     expect(watch.max).toBe(1);
-    expect(handoverMs).toBeLessThan(group.version === 2 ? 2_500 : 1_000);
+    // The handover is measured on the wire, not by polling the namespaces' addresses (which
+    // took 2 s on a loaded machine while the wire showed nothing wrong).
     // Priority 0 makes the Backup wait Skew_Time (v2: 609 ms; v3 at 100 ms: 61 ms) instead of
     // Master_Down_Interval (3,609 ms; 361 ms): on the wire, its first advert follows the
     // priority-0 one by well under the latter.
