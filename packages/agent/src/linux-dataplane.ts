@@ -3,6 +3,7 @@
  * that imports it.
  */
 import { AcceptFilter, AddressManager, AdvertSocket, InvalidArgumentError, LinkWatcher, NatBindings, NeighborAnnouncer, releaseFreeMemory, validateBindings, vipKey } from '@keepvip/linux';
+import { messageOf } from './instances/failures.js';
 import type { AnnouncePolicy, DataPlane, NatBindingsPort, OpenAnnouncer, VipPort } from './ports.js';
 
 interface Sent {
@@ -139,8 +140,16 @@ export function createLinuxDataPlane(): DataPlane {
 export function createLinuxNatBindings(): NatBindingsPort {
   const nat = new NatBindings();
   return {
-    apply: (desired) => nat.apply(desired),
-    remove: () => nat.remove(),
+    apply: async (desired) => {
+      const report = await nat.apply(desired);
+      return {
+        conntrackDeleted: report.conntrackDeleted,
+        conntrackFailures: report.conntrackFailures.map((f) => ({ vip: f.vip, protocol: f.protocol, port: f.port, message: messageOf(f.error) })),
+      };
+    },
+    remove: async () => {
+      await nat.remove();
+    },
     problems: (desired) => {
       try {
         validateBindings(desired);

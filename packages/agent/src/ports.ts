@@ -148,13 +148,31 @@ export interface NatBinding {
 }
 
 /**
+ * A UDP binding whose flows to the endpoints a change removed (or to every endpoint, the binding
+ * removed) kept their conntrack entries: the deletion failed, so those flows reach the old
+ * endpoints until they go quiet for the UDP timeout.
+ */
+export interface NatFlushFailure {
+  readonly vip: string;
+  readonly protocol: 'UDP';
+  readonly port: number;
+  readonly message: string;
+}
+
+/** What an apply did beside the rules (issue 12): the deletion of conntrack entries of UDP flows to removed endpoints. */
+export interface NatApplyReport {
+  readonly conntrackDeleted: number;
+  readonly conntrackFailures: readonly NatFlushFailure[];
+}
+
+/**
  * The NAT of the VIPs this node is Master for, level-based: `apply` takes the whole desired set
  * and resolves once the kernel has it (call it before announcing a VIP; one transaction, never
  * half the rules); invalid input rejects naming every problem and changes nothing. `remove`
  * takes every binding out (at start-up, for what a killed run left, and at exit).
  */
 export interface NatBindingsPort {
-  apply(desired: readonly NatBinding[]): Promise<void>;
+  apply(desired: readonly NatBinding[]): Promise<NatApplyReport>;
   /** What `apply` would refuse in these bindings, each problem with its place; empty: none. Touches nothing. */
   problems(desired: readonly NatBinding[]): readonly string[];
   remove(): Promise<void>;

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { parseAdvert } from '@keepvip/vrrp';
-import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, LinkState, NatBinding, NatBindingsPort, OpenAnnouncer, ReceivedPacket, VipPort } from '../src/index.js';
+import type { AdvertChannel, AnnouncePolicy, Clock, DataPlane, LinkState, NatApplyReport, NatBinding, NatBindingsPort, NatFlushFailure, OpenAnnouncer, ReceivedPacket, VipPort } from '../src/index.js';
 import { TimerQueue, type Timer } from '../src/timer-queue.js';
 
 export interface FakeInterface {
@@ -246,11 +246,15 @@ export class FakeNatBindings implements NatBindingsPort {
     return `nat ${bindings.map((b) => `${b.vip} ${b.protocol} ${b.port} -> ${b.endpoints.map((e) => `${e.address}:${e.port}`).join(' ')}`).join(', ')}`;
   }
 
-  async apply(desired: readonly NatBinding[]): Promise<void> {
+  /** What the next applies report as conntrack deletions that failed (as the real port would, after committing). */
+  conntrackFailures: NatFlushFailure[] = [];
+
+  async apply(desired: readonly NatBinding[]): Promise<NatApplyReport> {
     await this.gate;
     if (this.fail !== undefined) throw new Error(this.fail);
     this.installed = [...desired];
     this.calls.push(FakeNatBindings.describe(desired));
+    return { conntrackDeleted: 0, conntrackFailures: this.conntrackFailures };
   }
 
   async remove(): Promise<void> {

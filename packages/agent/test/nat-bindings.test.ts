@@ -280,6 +280,35 @@ describe('NAT bindings follow Master', () => {
     expect(await h.metrics(failures('b', 52, 'refused'))).toEqual([2]);
   });
 
+  it('UDP conntrack entries not deleted when a VIP leaves: logged and counted by the instance whose binding it was, nothing retried', async () => {
+    const h = harness();
+    const dns: NatBinding = { vip: '2001:DB8::100', protocol: 'UDP', port: 53, endpoints: [{ address: '2001:db8:1::5', port: 5353 }] };
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A]), { ...inst('b', 52, '10.0.0.101', [B]), natBindings: [B, dns] }] });
+    h.clock.advance(1_000);
+    await h.settle();
+    // b leaves Master: its bindings go, and the port could not delete its UDP flows' entries.
+    h.nat.conntrackFailures = [{ vip: '2001:db8::100', protocol: 'UDP', port: 53, message: 'deleted 0 of 3 UDP conntrack entries (EPERM)' }];
+    const from = h.dp.calls.length;
+    h.dp.deliver('eth0', 4, betterMaster(52, '10.0.0.101'));
+    await h.settle();
+    expect(h.state('b')).toBe('Backup');
+    expect(h.nat.installed).toEqual([A]);
+    const failed = h.lines.filter((l) => String(l.message).includes('conntrack entries were not deleted'));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ level: 'error', instance: 'b', vrid: 52, state: 'Backup', vip: '2001:db8::100', port: 53 });
+    expect(String(failed[0]?.message)).toContain('EPERM');
+    expect(await h.metrics(failures('a', 51, 'conntrack_flush_failed'), failures('b', 52, 'conntrack_flush_failed'), failures('b', 52, 'transaction_failed'))).toEqual([0, 1, 0]);
+    // The rules are in: no retry of the transaction (the better Master keeps b in Backup meanwhile).
+    h.nat.conntrackFailures = [];
+    for (let t = 0; t <= NAT_RETRY_MS; t += 200) {
+      h.clock.advance(200);
+      h.dp.deliver('eth0', 4, betterMaster(52, '10.0.0.101'));
+      await h.settle();
+    }
+    expect(h.state('b')).toBe('Backup');
+    expect(h.wire(from).filter((c) => c.startsWith('nat '))).toEqual([FakeNatBindings.describe([A])]);
+  });
+
   it('close removes the table after every instance has left Master', async () => {
     const h = harness();
     await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A])] });

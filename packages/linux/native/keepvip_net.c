@@ -13,6 +13,8 @@
  *  - AF_NETLINK NETLINK_ROUTE (rtnetlink(7)), not tied to an interface: VIPs are
  *    added, removed and dumped, links looked up and watched. The messages are
  *    built and parsed in TypeScript (src/netlink/); this side only moves bytes.
+ *  - AF_NETLINK NETLINK_NETFILTER, the same way: ctnetlink requests that delete
+ *    conntrack entries (src/conntrack/).
  *
  * Every socket is non-blocking. Readiness comes from a uv_poll_t on the fd, so
  * Node's loop is never blocked; JavaScript then drains the socket with recv4Into(),
@@ -651,25 +653,25 @@ static napi_value kv_raw6_recv_into(napi_env env, napi_callback_info info) {
  * opening and joining is missed. The kernel picks our port (nl_pid 0 at bind).
  *  - NETLINK_CAP_ACK: an error ACK carries the request's header only, not the whole
  *    request echoed back (smaller, and we match replies by sequence number anyway).
- *  - NETLINK_GET_STRICT_CHK (Linux >= 4.20): dump requests are checked strictly and,
+ *  - NETLINK_GET_STRICT_CHK (rtnetlink only; Linux >= 4.20): dumps are checked strictly and,
  *    with it, an RTM_GETADDR dump honours ifa_index, so a node with hundreds of pod
  *    interfaces does not send them all to us. Best effort: older kernels dump everything
  *    and the TypeScript side filters, as it always does.
  */
-static napi_value kv_netlink_open(napi_env env, napi_callback_info info) {
+static napi_value kv_netlink_open_protocol(napi_env env, napi_callback_info info, int protocol, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   uint32_t groups = 0;
   KV_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || napi_get_value_uint32(env, argv[0], &groups) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG", "netlinkOpen(groups: RTMGRP_* bits, 0 for none)");
+    napi_throw_type_error(env, "ERR_INVALID_ARG", usage);
     return NULL;
   }
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return kv_errno_name(env, errno);
   kv_grow_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, KV_NETLINK_RCVBUF_BYTES);
   (void)kv_setopt_int(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-  (void)kv_setopt_int(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+  if (protocol == NETLINK_ROUTE) (void)kv_setopt_int(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
   struct sockaddr_nl snl;
   socklen_t snl_len = sizeof(snl);
   memset(&snl, 0, sizeof(snl));
@@ -684,6 +686,21 @@ static napi_value kv_netlink_open(napi_env env, napi_callback_info info) {
   if (s == NULL) return kv_errno_name(env, err);
   s->nl_port = snl.nl_pid;
   return kv_wrap(env, s);
+}
+
+static napi_value kv_netlink_open(napi_env env, napi_callback_info info) {
+  return kv_netlink_open_protocol(env, info, NETLINK_ROUTE, "netlinkOpen(groups: RTMGRP_* bits, 0 for none)");
+}
+
+/*
+ * netfilterOpen(groups) -> handle | errno name. A NETLINK_NETFILTER socket (nfnetlink),
+ * opened and used as netlinkOpen's: the same handle kind, so netlinkSend, netlinkRecvInto
+ * and netlinkPort serve both. groups: NFNLGRP_* bits (0 for requests only). ctnetlink
+ * (IPCTNL_MSG_CT_*) is what keepvip speaks on it; the kernel loads nf_conntrack_netlink on
+ * the first such request if it is a module.
+ */
+static napi_value kv_netfilter_open(napi_env env, napi_callback_info info) {
+  return kv_netlink_open_protocol(env, info, NETLINK_NETFILTER, "netfilterOpen(groups: NFNLGRP_* bits, 0 for none)");
 }
 
 /* The netlink handle in argv[0], or NULL (a misuse: the caller throws). */
@@ -933,6 +950,7 @@ static napi_value kv_init(napi_env env, napi_value exports) {
     { "raw6Send", NULL, kv_raw6_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "recv6Into", NULL, kv_raw6_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },
     { "netlinkOpen", NULL, kv_netlink_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "netfilterOpen", NULL, kv_netfilter_open, NULL, NULL, NULL, napi_enumerable, NULL },
     { "netlinkPort", NULL, kv_netlink_port, NULL, NULL, NULL, napi_enumerable, NULL },
     { "netlinkSend", NULL, kv_netlink_send, NULL, NULL, NULL, napi_enumerable, NULL },
     { "netlinkRecvInto", NULL, kv_netlink_recv_into, NULL, NULL, NULL, napi_enumerable, NULL },

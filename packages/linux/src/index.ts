@@ -52,7 +52,8 @@ export { NftError } from './nft/nft.js';
 
 export { releaseFreeMemory } from './memory/release.js';
 
-export { NatBindings, parseTableListing, type NatBindingsOptions } from './nft/nat-bindings.js';
+export { NatBindings, parseTableListing, type NatBindingsOptions, type NatApplyReport, type ConntrackFlushFailure } from './nft/nat-bindings.js';
+export { Conntrack, type ConntrackOptions, type UdpFlowsToEndpoints } from './conntrack/conntrack.js';
 export {
   validateBindings,
   MAX_AFFINITY_TIMEOUT_SECONDS,

@@ -8,16 +8,21 @@
  *
  * A failure stays local: an instance whose bindings the port would refuse is left out of the
  * set (logged for that instance), so the others' bindings are still installed; a failed
- * transaction (nft missing, the kernel refusing) is logged and tried again on a timer.
+ * transaction (nft missing, the kernel refusing) is logged and tried again on a timer. UDP
+ * flows to endpoints a committed change removed whose conntrack entries could not be deleted
+ * are logged by the instance whose binding it was; the rules stand, nothing is retried.
  *
  * For the metrics it keeps, per instance, how many of its bindings the kernel holds (a
  * transaction is all or nothing: a failed one leaves what the last good one put in) and how
  * often a sync failed it: `refused` once per new set of problems, `transaction_failed` once per
- * failed transaction that was to install or remove its bindings (retries included).
+ * failed transaction that was to install or remove its bindings (retries included),
+ * `conntrack_flush_failed` once per UDP binding of its whose stale flows kept their entries.
  */
 import type { VrrpState } from '@keepvip/vrrp';
 import type { Logger } from '../logging.js';
-import type { Clock, NatBinding, NatBindingsPort, Timer } from '../ports.js';
+import { canonicalAddress } from '@keepvip/vrrp';
+import { familyOfAddress } from '../config/addresses.js';
+import type { Clock, NatApplyReport, NatBinding, NatBindingsPort, NatFlushFailure, Timer } from '../ports.js';
 import { messageOf } from './failures.js';
 import { SilentNodeEndpoints, type SilentNodeView } from './nat-silent-node.js';
 
@@ -40,7 +45,7 @@ export interface NatHolder {
 export const NAT_RETRY_MS = 1_000;
 
 /** Why a sync failed an instance's bindings (the `reason` label of keepvip_nat_sync_failures_total). */
-export const NAT_FAILURE_REASONS = ['refused', 'transaction_failed'] as const;
+export const NAT_FAILURE_REASONS = ['refused', 'transaction_failed', 'conntrack_flush_failed'] as const;
 export type NatFailureReason = (typeof NAT_FAILURE_REASONS)[number];
 
 /** One instance's bindings as the table last saw them; kept after the instance goes (its counts only grow). */
@@ -128,15 +133,45 @@ export class NatTable {
   }
 
   async #apply(desired: readonly NatBinding[], text: string, holders: ReadonlyMap<string, number>, generation: number): Promise<void> {
+    let report: NatApplyReport;
     try {
-      await this.port.apply(desired);
+      report = await this.port.apply(desired);
       this.#retry.cancel();
       if (generation === this.#generation) this.#installed(holders);
     } catch (error) {
       if (this.#applied === text) this.#applied = undefined;
       this.#retry.arm(this.clock.now() + NAT_RETRY_MS);
       if (generation === this.#generation) this.#failed(desired, holders, messageOf(error));
+      return;
     }
+    this.#flushed(report);
+  }
+
+  /**
+   * The transaction committed; the deletion of conntrack entries of UDP flows to the endpoints
+   * it removed may not have (whatever the generation: it concerns what this one took away).
+   * Each failure is the owning instance's, which may just have left Master with its VIP.
+   */
+  #flushed(report: NatApplyReport): void {
+    if (report.conntrackDeleted > 0) this.log().debug(`deleted ${report.conntrackDeleted} conntrack entries of UDP flows to removed NAT endpoints`, { entries: report.conntrackDeleted });
+    for (const failure of report.conntrackFailures) {
+      const text = `UDP flows to ${failure.vip} port ${failure.port} keep reaching removed endpoints until they go quiet: their conntrack entries were not deleted: ${failure.message}`;
+      const owner = this.#ownerOf(failure);
+      const stats = owner === undefined ? undefined : this.#stats.get(owner);
+      if (stats === undefined) {
+        this.log().error(text, { vip: failure.vip, port: failure.port });
+        continue;
+      }
+      stats.failures.conntrack_flush_failed++;
+      stats.log.error(text, { state: stats.state, vip: failure.vip, port: failure.port });
+    }
+  }
+
+  /** The instance that has that binding, a Master first (two instances may list one Service). */
+  #ownerOf(failure: NatFlushFailure): string | undefined {
+    const same = (b: NatBinding): boolean => b.protocol === failure.protocol && b.port === failure.port && canonical(b.vip) === failure.vip;
+    const owners = [...this.holders()].filter((h) => h.bindings.some(same));
+    return (owners.find((h) => h.state === 'Master') ?? owners[0])?.name;
   }
 
   /** The kernel holds exactly these instances' bindings now. */
@@ -174,7 +209,7 @@ export class NatTable {
   #see(holder: NatHolder): void {
     const s = this.#stats.get(holder.name);
     if (s === undefined) {
-      this.#stats.set(holder.name, { interface: holder.interface, vrid: holder.vrid, installed: 0, failures: { refused: 0, transaction_failed: 0 }, log: holder.log, state: holder.state, failing: undefined });
+      this.#stats.set(holder.name, { interface: holder.interface, vrid: holder.vrid, installed: 0, failures: { refused: 0, transaction_failed: 0, conntrack_flush_failed: 0 }, log: holder.log, state: holder.state, failing: undefined });
       return;
     }
     s.interface = holder.interface;
@@ -244,4 +279,10 @@ export class NatTable {
     this.#refused.set(holder.name, text);
     return false;
   }
+}
+
+/** The VIP as the port reports it (RFC 5952 text); as given if it is not an address (the port refused it). */
+function canonical(vip: string): string {
+  const family = familyOfAddress(vip);
+  return (family === undefined ? undefined : canonicalAddress(family, vip)) ?? vip;
 }

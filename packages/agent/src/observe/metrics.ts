@@ -121,7 +121,7 @@ export function createMetricsRegistry(daemon: DaemonSnapshot, controller?: Contr
       for (const n of daemon.nat()) this.set(base({ name: n.instance, interface: n.interface, vrid: n.vrid }), n.installed);
     },
   });
-  mirrored('keepvip_nat_sync_failures_total', 'NAT syncs that failed the instance, by reason: refused (invalid bindings, left out until they change) or transaction_failed (nft or the kernel refused the transaction; retried every second)', ['reason'], (set) => {
+  mirrored('keepvip_nat_sync_failures_total', 'NAT syncs that failed the instance, by reason: refused (invalid bindings, left out until they change), transaction_failed (nft or the kernel refused the transaction; retried every second) or conntrack_flush_failed (UDP flows to endpoints a change removed kept their conntrack entries)', ['reason'], (set) => {
     for (const n of daemon.nat()) for (const reason of NAT_FAILURE_REASONS) set({ ...base({ name: n.instance, interface: n.interface, vrid: n.vrid }), reason }, n.failures[reason]);
   });
   new client.Gauge({

@@ -87,6 +87,12 @@ export interface NativeAddon {
    * bind; the kernel picks its port.
    */
   netlinkOpen(groups: number): NativeHandle | ErrnoName;
+  /**
+   * A netfilter socket (NETLINK_NETFILTER: ctnetlink) joined to `groups` (NFNLGRP_* bits, 0 for
+   * none), a netlink handle like netlinkOpen's. Absent from an addon compiled before it (a
+   * checkout not built again): callers say to run build:native.
+   */
+  netfilterOpen?(groups: number): NativeHandle | ErrnoName;
   /** The port the kernel gave the socket: replies to our requests carry it in nlmsg_pid. */
   netlinkPort(handle: NativeHandle): number;
   /** Whole netlink messages to the kernel; returns the bytes sent. */

@@ -95,6 +95,14 @@ export function stringAttribute(type: number, value: string): Attribute {
   return { type, value: bytes };
 }
 
+/** nla_type's flag on an attribute whose value is attributes (nfnetlink's parsers want it). */
+export const NLA_F_NESTED = 0x8000;
+
+/** An attribute holding `attributes`, each padded to 4 bytes as in a message. */
+export function nestedAttribute(type: number, attributes: readonly Attribute[]): Attribute {
+  return { type: type | NLA_F_NESTED, value: encodeMessage(0, 0, new Uint8Array(0), attributes).subarray(NLMSG_HDRLEN) };
+}
+
 /**
  * One request: the header (sequence number 0 until setSequence, pid 0: the kernel knows
  * who sent it), the family struct `fixed`, then `attributes` in order. Every part is

@@ -1,5 +1,6 @@
 /**
- * An rtnetlink socket over our addon (netlinkOpen in keepvip_net.c): requests matched to
+ * An rtnetlink socket over our addon (netlinkOpen in keepvip_net.c; or, with `protocol:
+ * 'netfilter'`, a ctnetlink one, netfilterOpen, framed the same way): requests matched to
  * their replies by sequence number, several in flight at once, and, on a socket joined
  * to multicast groups, the kernel's notifications handed to a listener.
  *
@@ -11,7 +12,7 @@
  * socket does). The kernel answers one dump at a time per socket: a second one in flight
  * fails with EBUSY, so callers that dump concurrently serialise (AddressManager does).
  */
-import { NetlinkError } from '../errors.js';
+import { AddonNotBuiltError, NetlinkError } from '../errors.js';
 import { isErrno, loadAddon, type NativeAddon, type NativeHandle } from '../native/addon.js';
 import {
   errnoName,
@@ -53,6 +54,11 @@ export interface NotificationListener {
 export interface RtnlOptions {
   /** RTMGRP_* bits to join (default none: requests only). */
   readonly groups?: number;
+  /**
+   * Which netlink family (default `route`, rtnetlink). `netfilter` (nfnetlink: ctnetlink) frames
+   * its requests, ACKs and dumps the same way, so the same socket serves it.
+   */
+  readonly protocol?: 'route' | 'netfilter';
   /** The addon (default: the built one); tests pass a stand-in that plays the kernel. */
   readonly addon?: NativeAddon;
 }
@@ -77,8 +83,8 @@ export class RtNetlinkSocket {
 
   constructor(options: RtnlOptions = {}) {
     this.#addon = options.addon ?? loadAddon();
-    const handle = this.#addon.netlinkOpen(options.groups ?? 0);
-    if (isErrno(handle)) throw new NetlinkError(handle, 'cannot open an rtnetlink socket');
+    const handle = options.protocol === 'netfilter' ? openNetfilter(this.#addon, options.groups ?? 0) : this.#addon.netlinkOpen(options.groups ?? 0);
+    if (isErrno(handle)) throw new NetlinkError(handle, `cannot open a${options.protocol === 'netfilter' ? ' netfilter' : 'n rtnetlink'} socket`);
     this.#handle = handle;
     this.#port = this.#addon.netlinkPort(handle);
     // Not referenced: a netlink socket alone must not keep the process alive. A request
@@ -201,6 +207,13 @@ export class RtNetlinkSocket {
   #report(error: NetlinkError): void {
     this.#listener?.error(error);
   }
+}
+
+function openNetfilter(addon: NativeAddon, groups: number): NativeHandle | string {
+  if (addon.netfilterOpen === undefined) {
+    throw new AddonNotBuiltError('ENOSYS', 'the keepvip_net addon predates netfilterOpen: run `pnpm --filter @keepvip/linux build:native`');
+  }
+  return addon.netfilterOpen(groups);
 }
 
 export function openRtnl(options?: RtnlOptions): RtNetlinkSocket {

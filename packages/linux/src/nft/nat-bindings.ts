@@ -11,6 +11,8 @@
  * names are listed and every rule rewritten. An unchanged set only checks the table is there,
  * so a periodic apply of the same set heals a flushed ruleset.
  */
+import { Conntrack, type UdpFlowsToEndpoints } from '../conntrack/conntrack.js';
+import { staleUdpFlows } from '../conntrack/stale-flows.js';
 import { validateBindings, type NatBinding, type ValidBinding } from './nat-binding.js';
 import { DEFAULT_NAT_TABLE, renderNatScript, type NatStart, type NatTableContents } from './nat-render.js';
 import { NftError, runNft, runNftScript } from './nft.js';
@@ -20,7 +22,26 @@ export interface NatBindingsOptions {
   readonly table?: string;
   /** The nft binary; default "nft" on PATH. */
   readonly nft?: string;
+  /** Where stale UDP flows are deleted (default: the kernel's conntrack, through ctnetlink). */
+  readonly conntrack?: Pick<Conntrack, 'deleteUdpFlows'>;
 }
+
+/** UDP flows to a binding's removed endpoints that could not be deleted (they time out instead). */
+export interface ConntrackFlushFailure {
+  readonly vip: string;
+  readonly protocol: 'UDP';
+  readonly port: number;
+  readonly error: unknown;
+}
+
+/** What an apply did beside the rules. */
+export interface NatApplyReport {
+  /** Conntrack entries of UDP flows to removed endpoints, deleted after the transaction committed. */
+  readonly conntrackDeleted: number;
+  readonly conntrackFailures: readonly ConntrackFlushFailure[];
+}
+
+const NOTHING_DONE: NatApplyReport = { conntrackDeleted: 0, conntrackFailures: [] };
 
 const EMPTY: NatTableContents = { chains: [], sets: [] };
 
@@ -42,16 +63,24 @@ export function parseTableListing(json: string): NatTableContents {
 export class NatBindings {
   readonly #table: string;
   readonly #nft: string;
+  readonly #conntrack: Pick<Conntrack, 'deleteUdpFlows'>;
   /** What our last transaction left in the kernel; undefined: not known. */
   #known: readonly ValidBinding[] | undefined;
+  /**
+   * The bindings of our last committed transaction, whatever came after: a failed transaction
+   * leaves them in the kernel. What UDP flows may still lead to (empty at start: a killed run's
+   * flows are to VIPs this process never held).
+   */
+  #committed: readonly ValidBinding[] = [];
   /** The transaction running now, if any. */
   #running: Promise<void> | undefined;
   /** The newest desired set not yet started, and everyone waiting for it. */
-  #next: { bindings: readonly ValidBinding[]; waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> } | undefined;
+  #next: { bindings: readonly ValidBinding[]; waiters: Array<{ resolve: (report: NatApplyReport) => void; reject: (e: unknown) => void }> } | undefined;
 
   constructor(options: NatBindingsOptions = {}) {
     this.#table = options.table ?? DEFAULT_NAT_TABLE;
     this.#nft = options.nft ?? 'nft';
+    this.#conntrack = options.conntrack ?? new Conntrack();
   }
 
   /**
@@ -59,15 +88,20 @@ export class NatBindings {
    * has them. Invalid input throws InvalidArgumentError naming every problem, and the kernel
    * keeps what it had. Calls made while one runs are merged: only the newest set is applied
    * next (it is the whole desired state), and each of those calls resolves when it is in.
+   *
+   * Once the transaction has committed, the conntrack entries of UDP flows to endpoints it took
+   * away (from a binding, or with the binding) are deleted before this resolves, so the next
+   * datagram of such a flow meets the new rules. Those deletions never fail the apply: the
+   * report says what they did and what failed.
    */
-  apply(desired: readonly NatBinding[]): Promise<void> {
+  apply(desired: readonly NatBinding[]): Promise<NatApplyReport> {
     let bindings: ValidBinding[];
     try {
       bindings = validateBindings(desired);
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<NatApplyReport>((resolve, reject) => {
       const waiters = this.#next?.waiters ?? [];
       waiters.push({ resolve, reject });
       this.#next = { bindings, waiters };
@@ -76,7 +110,7 @@ export class NatBindings {
   }
 
   /** Deletes the table: no binding of ours is left in the packet path (at exit, and at start-up for a killed run's). */
-  remove(): Promise<void> {
+  remove(): Promise<NatApplyReport> {
     return this.apply([]);
   }
 
@@ -95,7 +129,7 @@ export class NatBindings {
     if (next === undefined) return;
     this.#next = undefined;
     this.#running = this.#transact(next.bindings).then(
-      () => next.waiters.forEach((w) => w.resolve()),
+      (report) => next.waiters.forEach((w) => w.resolve(report)),
       (error: unknown) => next.waiters.forEach((w) => w.reject(error)),
     );
     void this.#running.then(() => {
@@ -104,11 +138,11 @@ export class NatBindings {
     });
   }
 
-  async #transact(bindings: readonly ValidBinding[]): Promise<void> {
+  async #transact(bindings: readonly ValidBinding[]): Promise<NatApplyReport> {
     let known = this.#known;
     if (known !== undefined && JSON.stringify(known) === JSON.stringify(bindings)) {
       // Nothing to change, if the table is still there (a firewall reload may flush every table).
-      if (known.length === 0 || (await this.#tableExists())) return;
+      if (known.length === 0 || (await this.#tableExists())) return NOTHING_DONE;
       known = undefined;
     }
     this.#known = undefined;
@@ -120,6 +154,23 @@ export class NatBindings {
       await this.#run(bindings, await this.#listed(bindings));
     }
     this.#known = bindings;
+    const before = this.#committed;
+    this.#committed = bindings;
+    return this.#deleteStaleFlows(staleUdpFlows(before, bindings));
+  }
+
+  /** After the commit: flows already there keep their DNAT until their entries go. */
+  async #deleteStaleFlows(stale: readonly UdpFlowsToEndpoints[]): Promise<NatApplyReport> {
+    let deleted = 0;
+    const failures: ConntrackFlushFailure[] = [];
+    for (const flows of stale) {
+      try {
+        deleted += await this.#conntrack.deleteUdpFlows(flows);
+      } catch (error) {
+        failures.push({ vip: flows.vip, protocol: 'UDP', port: flows.port, error });
+      }
+    }
+    return { conntrackDeleted: deleted, conntrackFailures: failures };
   }
 
   /** Whether our table exists: the table names alone, cheap whatever the table holds. */
