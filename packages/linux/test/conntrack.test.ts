@@ -7,9 +7,11 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { endianness } from 'node:os';
+import { Conntrack } from '../src/conntrack/conntrack.js';
 import { deleteRequest, dumpRequest, IPPROTO_UDP, parseEntry, type ConntrackEntry } from '../src/conntrack/ct-message.js';
 import { staleUdpFlows } from '../src/conntrack/stale-flows.js';
 import { encodeMessage, nestedAttribute, setSequence, u8Attribute, type Attribute } from '../src/netlink/codec.js';
+import type { NativeAddon, NativeHandle } from '../src/native/addon.js';
 import { validateBindings, type NatBinding } from '../src/nft/nat-binding.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -213,5 +215,141 @@ describe('staleUdpFlows', () => {
     expect(stale([udp('10.0.0.100', ['10.1.0.1']), udp('10.0.0.100', ['10.1.0.1'], 54)], [udp('10.0.0.100', ['10.1.0.1']), udp('10.0.0.100', ['10.1.0.2'], 54)])).toEqual([
       { family: 4, vip: '10.0.0.100', port: 54, endpoints: [{ address: '10.1.0.1', port: 5353 }] },
     ]);
+  });
+});
+
+// ---------- Conntrack over a stand-in addon that plays a kernel without CTA_FILTER ----------
+
+const PORT = 4242;
+const header = (length: number, type: number, flags: number, seq: number): Uint8Array => {
+  const h = new Uint8Array(16);
+  const v = new DataView(h.buffer);
+  const le = endianness() === 'LE';
+  v.setUint32(0, length, le);
+  v.setUint16(4, type, le);
+  v.setUint16(6, flags, le);
+  v.setUint32(8, seq, le);
+  v.setUint32(12, PORT, le);
+  return h;
+};
+const frame = (type: number, flags: number, seq: number, payload: Uint8Array): Uint8Array => {
+  const padded = new Uint8Array((payload.length + 3) & ~3);
+  padded.set(payload);
+  return Uint8Array.from(Buffer.concat([header(16 + payload.length, type, flags, seq), padded]));
+};
+const errno = (code: number): Uint8Array => {
+  const b = new Uint8Array(20);
+  new DataView(b.buffer).setInt32(0, code, endianness() === 'LE');
+  return b;
+};
+const tupleKey = (t: ConntrackEntry['original']): string => `${t.source} ${t.destination} ${t.protocol} ${t.sourcePort} ${t.destinationPort}`;
+
+/** The whole table on every dump (an old kernel ignores CTA_FILTER); deletes by original tuple; `refuse` answers EPERM. */
+class FakeConntrack {
+  readonly table = new Map<string, ConntrackEntry>();
+  readonly refuse = new Set<string>();
+  /** Entries that expire between the dump and their delete (ENOENT). */
+  readonly vanish = new Set<string>();
+  requests = 0;
+  closed = 0;
+  #queue: Uint8Array[] = [];
+  #onReadable: ((error: null) => void) | undefined;
+
+  constructor(entries: ConntrackEntry[]) {
+    for (const e of entries) this.table.set(tupleKey(e.original), e);
+  }
+
+  readonly addon = {
+    netfilterOpen: () => ({}) as NativeHandle,
+    netlinkOpen: () => 'EPROTONOSUPPORT',
+    netlinkPort: () => PORT,
+    netlinkSend: (_h: NativeHandle, m: Uint8Array) => {
+      this.requests++;
+      this.#answer(m.slice());
+      setImmediate(() => this.#onReadable?.(null));
+      return m.length;
+    },
+    netlinkRecvInto: (_h: NativeHandle, buffer: Uint8Array) => {
+      const next = this.#queue.shift();
+      if (next === undefined) return 'EAGAIN';
+      buffer.set(next);
+      return next.length;
+    },
+    pollStart: (_h: NativeHandle, cb: (error: null) => void) => {
+      this.#onReadable = cb;
+      return undefined;
+    },
+    pollRef: () => undefined,
+    close: () => {
+      this.closed++;
+      return undefined;
+    },
+  } as unknown as NativeAddon;
+
+  #answer(m: Uint8Array): void {
+    const v = new DataView(m.buffer);
+    const le = endianness() === 'LE';
+    const type = v.getUint16(4, le);
+    const seq = v.getUint32(8, le);
+    if (type === 0x101) {
+      for (const e of this.table.values()) this.#queue.push(frame(CT_NEW, 2, seq, entryPayload(e)));
+      this.#queue.push(frame(3, 2, seq, new Uint8Array(4)));
+      return;
+    }
+    // A delete: the original tuple is the first attribute; read it back with the parser.
+    const asEntry = Uint8Array.from(m.subarray(16));
+    const tuple = parseEntry(CT_NEW, Uint8Array.from(Buffer.concat([asEntry, encodeMessage(0, 0, new Uint8Array(0), [tupleAttribute(2, 4, sample.reply)]).subarray(16)])));
+    const key = tuple === undefined ? '' : tupleKey(tuple.original);
+    const code = this.refuse.has(key) ? -1 : this.vanish.has(key) || !this.table.delete(key) ? -2 : 0;
+    this.#queue.push(frame(2, 0, seq, errno(code)));
+  }
+}
+
+describe('Conntrack.deleteUdpFlows', () => {
+  const flow = (client: string, clientPort: number, endpoint: string, endpointPort: number, protocol = 17, vipPort = 53): ConntrackEntry => ({
+    family: 4,
+    original: { source: client, destination: '10.0.0.100', protocol, sourcePort: clientPort, destinationPort: vipPort },
+    reply: { source: endpoint, destination: '10.0.0.1', protocol, sourcePort: endpointPort, destinationPort: clientPort },
+    zone: 0,
+    id: clientPort,
+  });
+  const gone = { family: 4 as const, vip: '10.0.0.100', port: 53, endpoints: [{ address: '10.1.0.1', port: 5353 }] };
+
+  test('deletes only UDP flows to VIP:port whose reply comes from a removed endpoint, at its target port', async () => {
+    const stale = [flow('10.0.1.2', 1000, '10.1.0.1', 5353), flow('10.0.1.3', 1001, '10.1.0.1', 5353)];
+    const kept = [
+      flow('10.0.1.2', 1002, '10.1.0.2', 5353), // the endpoint that stays
+      flow('10.0.1.2', 1003, '10.1.0.1', 5353, 6), // TCP to the removed endpoint
+      flow('10.0.1.2', 1004, '10.1.0.1', 5353, 17, 54), // another port of the VIP
+      flow('10.0.1.2', 1005, '10.1.0.1', 5354), // the removed address at another target port
+    ];
+    const kernel = new FakeConntrack([...stale, ...kept]);
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone)).toBe(2);
+    expect([...kernel.table.values()]).toEqual(kept);
+    expect(kernel.closed).toBe(1);
+  });
+
+  test('an entry gone before its delete (ENOENT) is neither counted nor a failure', async () => {
+    const kernel = new FakeConntrack([flow('10.0.1.2', 1000, '10.1.0.1', 5353), flow('10.0.1.3', 1001, '10.1.0.1', 5353)]);
+    kernel.vanish.add(tupleKey(flow('10.0.1.3', 1001, '10.1.0.1', 5353).original));
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone)).toBe(1);
+  });
+
+  test('a refused delete: every other entry is still deleted, then it rejects with the errno and the count', async () => {
+    const entries = [1000, 1001, 1002].map((p) => flow('10.0.1.2', p, '10.1.0.1', 5353));
+    const kernel = new FakeConntrack(entries);
+    kernel.refuse.add(tupleKey((entries[1] as ConntrackEntry).original));
+    const failed = new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone);
+    await expect(failed).rejects.toMatchObject({ code: 'EPERM', message: expect.stringContaining('deleted 2 of 3 UDP conntrack entries to 10.0.0.100 port 53') });
+    expect([...kernel.table.values()]).toEqual([entries[1]]);
+    expect(kernel.closed).toBe(1);
+  });
+
+  test('no endpoints: no request; an addon built before netfilterOpen: a named error saying to rebuild it', async () => {
+    const kernel = new FakeConntrack([]);
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows({ ...gone, endpoints: [] })).toBe(0);
+    expect(kernel.requests).toBe(0);
+    const old = { ...kernel.addon, netfilterOpen: undefined } as unknown as NativeAddon;
+    await expect(new Conntrack({ addon: old }).deleteUdpFlows(gone)).rejects.toMatchObject({ name: 'AddonNotBuiltError', message: expect.stringContaining('build:native') });
   });
 });
