@@ -31,7 +31,7 @@ import { Lab, type LabNode } from '../lab/lab.ts';
 import { signalDaemon, startKeepalived, startKeepvip, type RunningDaemon, type VrrpGroup } from '../lab/daemons.ts';
 import { Prober, waitFor } from '../lab/prober.ts';
 import { eachLine, Wire } from '../lab/wire.ts';
-import { percentile } from './lib/report.ts';
+import { percentile, seeded } from './lib/report.ts';
 
 type Impl = 'keepalived' | 'keepvip';
 type EventKind = 'crash' | 'link' | 'stop';
@@ -118,18 +118,6 @@ function options(): {
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed wants an integer, not ${values.seed}`);
   return { reps, cpuSeconds, events, adverts, logs: values.logs, resources: !values['no-resources'], phase: values.phase, seed };
-}
-
-/** mulberry32: a small seeded generator, so a run's phases can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

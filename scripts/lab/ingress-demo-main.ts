@@ -7,5 +7,10 @@ const r = await runIngressDemo({ say });
 say(`\nsummary: ${r.browses.length} browses by host name and path reached their app over HTTP and HTTPS through ${r.vip};`);
 say(`  the affinity cookie kept the client on ${[...new Set(r.affinity.pods)].join(', ')};`);
 say(`  ${r.before.node} died: the client went from ${r.before.ingress} (via ${r.before.node}) to ${r.after.ingress} (via ${r.after.node}) after a ${r.outageMs} ms outage;`);
-say(`  a keep-alive HTTP client's first request after the crash was answered in ${r.keepAlive.firstAnsweredMs} ms${r.keepAlive.newConnection ? ' on a new connection' : ''} (Master_Down_Interval + 100 ms: ${r.keepAlive.goalMs} ms);`);
+const t = r.keepAlive.timeline;
+say(`  the new Master's first advert came ${Math.round(t.takeoverMs)} ms after the dead one's last (Master_Down_Interval ${r.keepAlive.masterDownIntervalMs} ms);`);
+for (const k of [r.keepAlive, r.keepAliveHttps]) {
+  const verdict = (ms: number) => `${Math.round(ms)} ms ${ms <= k.goalMs ? '<=' : '>'} ${k.goalMs} ms`;
+  say(`  a keep-alive ${k.scheme.toUpperCase()} client's first request after the crash was answered ${verdict(k.timeline.crashToAnswerMs)} (Master_Down_Interval + 100 ms) after the crash${k.newConnection ? ' on a new connection' : ''}, ${verdict(k.timeline.lastAdvertToAnswerMs)} after the last advert (a crash just after it);`);
+}
 say(`  everything the demo made is removed (${((Date.now() - started) / 1000).toFixed(0)} s in all).`);

@@ -84,6 +84,18 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   return sorted[index];
 }
 
+/** mulberry32: a small seeded generator, so a run's phases can be replayed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export function median(values: readonly number[]): number | undefined {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
