@@ -240,7 +240,7 @@ async function crashRound(c: CrashContext): Promise<CrashRound> {
     for (const deadline = Date.now() + 3_000; !tcpOnly.attempts.some((a) => a.sent >= cutAt && a.status === 200) && Date.now() < deadline; ) await sleep(20);
     await sleep(200);
     await Promise.all(captures.map((w) => w.stop()));
-    const timeline = failoverTimeline({ frames: wire.frames, deadMac: master.mac, killedAt, cutAt, attempts: policy.attempts, masterDownIntervalMs: mdi });
+    const timeline = failoverTimeline({ frames: wire.frames, deadMac: master.mac, killedAt, cutAt, attempts: policy.attempts, masterDownIntervalMs: mdi, names: Object.fromEntries(lab.nodes.map((n) => [n.mac, n.name])) });
     if (typeof timeline === 'string') throw new Error(`crash ${c.i}: ${timeline}`);
     const next = (await holder(master.name)).name;
     const takeover = Math.min(timeline.firstAdvert.t, timeline.firstGarp?.t ?? Infinity);

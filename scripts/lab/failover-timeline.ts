@@ -27,6 +27,8 @@ export interface TimelineInput {
   readonly masterDownIntervalMs: number;
   /** The goal: the first request after the crash answered within Master_Down_Interval + this. */
   readonly slackMs?: number;
+  /** Names for MACs in what is printed (node1...). */
+  readonly names?: Readonly<Record<string, string>>;
 }
 
 export interface FailoverTimeline {
@@ -59,6 +61,8 @@ export interface FailoverTimeline {
   readonly goalMs: number;
   /** What makes the figures unsound, if anything (a priority-0 advert, an answer before the takeover). */
   readonly problems: readonly string[];
+  /** The other nodes' frames from the last advert to the answer, `+ms kind name`, the first 8. */
+  readonly sequence: readonly string[];
 }
 
 /** The timeline, or why it cannot be had (a frame or an answer missing). */
@@ -98,6 +102,11 @@ export function failoverTimeline(input: TimelineInput): FailoverTimeline | strin
     masterDownIntervalMs,
     goalMs: masterDownIntervalMs + (input.slackMs ?? 100),
     problems,
+    sequence: [...frames]
+      .sort((a, b) => a.t - b.t)
+      .filter((f) => f.srcMac !== deadMac && f.t > lastAdvert.t && f.t <= firstAnswer.t)
+      .slice(0, 8)
+      .map((f) => `+${Math.round(f.t - lastAdvert.t)} ${f.kind === 'advert' ? `advert(${f.priority ?? '?'})` : 'GARP'} ${input.names?.[f.srcMac] ?? f.srcMac}`),
   };
 }
 
@@ -110,13 +119,14 @@ export function describeTimeline(t: FailoverTimeline): string[] {
   return [
     `on the wire: the dead Master's last advert ${ms(t.phaseMs)} before the crash; a new Master's first advert ${ms(t.takeoverMs)} after that advert ` +
       `(Master_Down_Interval ${ms(t.masterDownIntervalMs)}), ${ms(t.crashToFirstAdvertMs)} after the crash` +
-      (t.firstGarp === undefined ? '; no gratuitous ARP captured' : `; the first gratuitous ARP ${ms(t.firstGarp.t - t.firstAdvert.t)} after that advert${t.firstGarp.srcMac === t.newMac ? '' : `, from ${t.firstGarp.srcMac}`}`) +
-      (t.otherMasters.length === 0 ? '' : `; ${t.otherMasters.join(', ')} advertised as Master too (a Backup of near-equal priority)`),
+      (t.firstGarp === undefined ? '; no gratuitous ARP captured' : `; the first gratuitous ARP ${ms(t.firstGarp.t - t.firstAdvert.t)} after that advert`) +
+      (t.otherMasters.length === 0 ? '' : `; ${t.otherMasters.length + 1} nodes advertised as Master (Backups of near-equal priority)`),
     `first answer: ${ms(t.takeoverToAnswerMs)} after the new Master's first frame${t.garpToAnswerMs === undefined ? '' : ` (${ms(t.garpToAnswerMs)} after the GARP)`}, ${ms(t.crashToAnswerMs)} after the crash (${within(t.crashToAnswerMs)} ` +
       `Master_Down_Interval + 100 ms = ${ms(t.goalMs)}); ${ms(t.lastAdvertToAnswerMs)} after the last advert, as a crash just after it would see it ` +
       `(${within(t.lastAdvertToAnswerMs)}); ${t.firstAnswer.reused ? 'on a kept-alive connection' : `on new connection ${t.firstAnswer.connection ?? '?'}`}` +
       (failed === '' ? '' : `, after ${failed}`) +
       (t.failedAfterTakeover === 0 ? '' : ` (${t.failedAfterTakeover} of them sent after the takeover)`),
+    `the other nodes on the wire until that answer, ms after the last advert: ${t.sequence.join(', ')}`,
     ...t.problems.map((p) => `NOT SOUND: ${p}`),
   ];
 }

@@ -12,7 +12,7 @@
  * hash of it, so a browser keeps its app pod, through either ingress pod.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningDaemon } from './daemons.ts';
@@ -294,7 +294,10 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
       const r = lab.exec((lab.nodes.find((n) => n.name === holder) as LabNode).ns, ['nft', 'list', 'table', 'inet', 'keepvip_nat']);
       const chains = [...r.stdout.matchAll(/^\s*chain (svc_\S+) \{/gm)].map((m) => m[1] as string);
       return chains.length >= 2 ? chains : undefined;
-    }, 10_000, 100);
+    }, 10_000, 100).catch((error: unknown) => {
+      const log = readFileSync((daemons.get(holder) as RunningDaemon).logFile, 'utf8').trimEnd().split('\n').slice(-12).join('\n');
+      throw new Error(`${String(error)}; ${holder}'s keepvip log ends:\n${log}`, { cause: error });
+    });
     say(`  its nftables table inet keepvip_nat (the NAT binding, ClientIP affinity; no kube-proxy runs): ${natChains.join(', ')}`);
 
     // Browsing, as a user would with curl.
@@ -411,7 +414,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     const added = deadEndpoint.filter((e) => e.node === next && /^add /.test(e.line)).at(0);
     const deleted = deadEndpoint.filter((e) => e.node === next && /^delete /.test(e.line)).at(0);
     if (added !== undefined) say(`  ${next}, the new Master, bound VIP:port to the dead ${deadIngress.name} too (${added.t - killedAt} ms after the crash) until ${deleted === undefined ? 'the end' : `${deleted.t - killedAt} ms after it`}: a new connection it sent there was lost`);
-    const [keepAlive, keepAliveHttps] = keepAliveRuns.map((run) => keepAliveFailover({ ...run, frames: wire.frames, deadMac: master.mac, killedAt, cutAt, masterDownIntervalMs: mdiMs })) as [KeepAliveFailover, KeepAliveFailover];
+    const [keepAlive, keepAliveHttps] = keepAliveRuns.map((run) => keepAliveFailover({ ...run, frames: wire.frames, deadMac: master.mac, killedAt, cutAt, masterDownIntervalMs: mdiMs, names: Object.fromEntries(lab.nodes.map((n) => [n.mac, n.name])) })) as [KeepAliveFailover, KeepAliveFailover];
     const answered = polls.filter((p) => p.answer !== undefined);
     let outageMs = 0;
     for (let i = 1; i < answered.length; i++) {
@@ -454,6 +457,7 @@ function keepAliveFailover(o: {
   readonly killedAt: number;
   readonly cutAt: number;
   readonly masterDownIntervalMs: number;
+  readonly names: Readonly<Record<string, string>>;
 }): KeepAliveFailover {
   const { scheme, attempts, killedAt } = o;
   const timeline = failoverTimeline(o);

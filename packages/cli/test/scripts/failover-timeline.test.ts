@@ -72,11 +72,13 @@ describe('failoverTimeline', () => {
   });
 
   it('names a second Backup that advertised as Master and a GARP that came from it', () => {
-    const t = timeline({ frames: [...frames.slice(0, 3), advert(1_303, OTHER, 248), garp(1_310, OTHER), advert(1_304, NEXT, 249), garp(1_320, NEXT)] });
+    const t = timeline({ frames: [...frames.slice(0, 3), advert(1_303, OTHER, 248), advert(1_304, NEXT, 249), garp(1_310, OTHER), garp(1_320, NEXT), advert(1_404, NEXT, 249)], names: { [OTHER]: 'node3' } });
     expect(t.newMac).toBe(OTHER);
     expect(t.otherMasters).toEqual([NEXT]);
     expect(t.firstGarp?.srcMac).toBe(OTHER);
-    expect(describeTimeline(t)[0]).toContain(`${NEXT} advertised as Master too`);
+    expect(describeTimeline(t)[0]).toContain('2 nodes advertised as Master');
+    // Up to the answer (1,352), by name where one is given.
+    expect(t.sequence).toEqual(['+303 advert(248) node3', `+304 advert(249) ${NEXT}`, '+310 GARP node3', `+320 GARP ${NEXT}`]);
   });
 
   it('flags figures that are not a crash seen through the new Master', () => {
