@@ -3,7 +3,7 @@
  * for a Master's crash, from frames and client attempts written out here (times in ms).
  */
 import { describe, expect, it } from '@jest/globals';
-import { describeTimeline, failoverTimeline, type FailoverTimeline } from '../../../../scripts/lab/failover-timeline.ts';
+import { describeTimeline, failoverTimeline, type FailoverTimeline, type TimelineInput } from '../../../../scripts/lab/failover-timeline.ts';
 import type { Attempt } from '../../../../scripts/lab/keep-alive-client.ts';
 import type { Frame } from '../../../../scripts/lab/wire.ts';
 
@@ -28,9 +28,9 @@ const attempts = [
   failed(1_295, 1_345, 5, 'connect timeout'),
   ok(1_345, 1_352, 6, false),
 ];
-const input = { frames, deadMac: DEAD, killedAt: 1_030, cutAt: 1_040, attempts, masterDownIntervalMs: 302.7 };
+const input: TimelineInput = { frames, deadMac: DEAD, killedAt: 1_030, cutAt: 1_040, attempts, masterDownIntervalMs: 302.7 };
 
-function timeline(over: Partial<typeof input> = {}): FailoverTimeline {
+function timeline(over: Partial<TimelineInput> = {}): FailoverTimeline {
   const t = failoverTimeline({ ...input, ...over });
   if (typeof t === 'string') throw new Error(t);
   return t;
