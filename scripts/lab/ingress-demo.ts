@@ -55,6 +55,8 @@ export interface IngressDemoResult {
   readonly vip: string;
   /** The Master's NAT binding chains (`svc_<VIP>_<protocol>_<port>`) in its keepvip_nat table. */
   readonly natChains: readonly string[];
+  /** The ingress pods the new Master's NAT binding sends to after the failover. */
+  readonly boundAfter: readonly string[];
   /** Every route over HTTP and HTTPS, as the client got it through the VIP. */
   readonly browses: readonly Browse[];
   /** The cookie nginx set, and the reservation pods that answered each request carrying it. */
@@ -396,11 +398,10 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     lab.setCable(master, false);
     // Requests sent from here on cannot reach the dead node (before the cut its NAT still worked).
     const cutAt = Date.now();
-    // Its pods are gone with it: the demo marks them not ready, as the EndpointSlice controller
-    // does once the node is NotReady (in a cluster that takes node-monitor-grace-period, 40 s).
-    await cluster.apply([endpointSlice((p) => p.node !== master)]);
-    const notReadyAt = Date.now();
-    say(`${master.name} dies: keepvip SIGKILLed and its cable cut; its ingress pod marked not ready (the EndpointSlice written ${notReadyAt - killedAt} ms after the crash)`);
+    // Its ingress pod dies with it, and stays ready in the EndpointSlice: in a cluster the API
+    // server marks it not ready only after node-monitor-grace-period (40-50 s). The new Master
+    // leaves out the pods of the node whose adverts stopped.
+    say(`${master.name} dies: keepvip SIGKILLed and its cable cut; its ingress pod with it (still ready in the EndpointSlice: nothing tells the API server)`);
 
     const next = await waitFor(`another node to hold ${VIP}`, () => lab.holders(VIP).find((h) => h !== master.name), 15_000);
     await waitFor('the client to be answered again', () => polls.some((p) => p.t > killedAt && p.answer !== undefined && p.answer.ingress !== before.ingress) && polls.slice(-10).every((p) => p.answer !== undefined), 20_000);
@@ -414,6 +415,10 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     const added = deadEndpoint.filter((e) => e.node === next && /^add /.test(e.line)).at(0);
     const deleted = deadEndpoint.filter((e) => e.node === next && /^delete /.test(e.line)).at(0);
     if (added !== undefined) say(`  ${next}, the new Master, bound VIP:port to the dead ${deadIngress.name} too (${added.t - killedAt} ms after the crash) until ${deleted === undefined ? 'the end' : `${deleted.t - killedAt} ms after it`}: a new connection it sent there was lost`);
+    const holderAfter = lab.holders(VIP).find((h) => h !== master.name) ?? next;
+    const table = lab.exec((lab.nodes.find((n) => n.name === holderAfter) as LabNode).ns, ['nft', 'list', 'table', 'inet', 'keepvip_nat']).stdout;
+    const boundAfter = ingresses.filter((p) => table.includes(` to ${p.ip}:`)).map((p) => p.name);
+    say(`${holderAfter} took over on Master_Down_Timer: its NAT binding leaves out ${masterIngress.name}, on the node whose adverts stopped, and sends to ${boundAfter.join(', ')}`);
     const [keepAlive, keepAliveHttps] = keepAliveRuns.map((run) => keepAliveFailover({ ...run, frames: wire.frames, deadMac: master.mac, killedAt, cutAt, masterDownIntervalMs: mdiMs, names: Object.fromEntries(lab.nodes.map((n) => [n.mac, n.name])) })) as [KeepAliveFailover, KeepAliveFailover];
     const answered = polls.filter((p) => p.answer !== undefined);
     let outageMs = 0;
@@ -442,7 +447,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
       for (const line of text.split('\n')) say(`    ${line}`);
     }
     for (const d of daemons.values()) if (d.node !== master) signalDaemon(d, 'SIGTERM');
-    return { vip: VIP, natChains, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, keepAlive, keepAliveHttps, status, made };
+    return { vip: VIP, natChains, boundAfter, browses, affinity: { cookie, pods, podsWithoutCookie }, before, after, outageMs, failedPolls, keepAlive, keepAliveHttps, status, made };
   } finally {
     cluster.stop();
   }

@@ -46,6 +46,9 @@ if (!nginx && process.env['CI']) throw new Error('nginx is not installed: run sc
     // still picks the same app pod (the same consistent hash in both ingress pods).
     expect(r.after.node).not.toBe(r.before.node);
     expect(r.before.ingress).not.toBe(r.after.ingress);
+    // The dead node's ingress pod is still ready in the EndpointSlice (nothing told the API
+    // server): the new Master, which took over on the dead one's silence, leaves it out.
+    expect(r.boundAfter).toEqual([r.after.ingress]);
     expect(r.after.pod).toBe(r.before.pod);
     // Generous (correctness, not speed: scripts/bench has the figures): VRRP's
     // Master_Down_Interval at 100 ms adverts is about 0.35 s.
