@@ -142,7 +142,8 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
       const lines = text.split('\n');
       expect([node.name, lines.find((l) => l.startsWith(`keepvip_nat_bindings_installed{${labels}} `))]).toEqual([node.name, `keepvip_nat_bindings_installed{${labels}} ${node.name === holder ? 1 : 0}`]);
       expect(lines.filter((l) => l.startsWith('keepvip_nat_sync_failures_total{')).every((l) => l.endsWith(' 0'))).toBe(true);
-      expect(lines.filter((l) => l.startsWith('keepvip_nat_sync_failures_total{'))).toHaveLength(4);
+      // Two instances with bindings, each with its three reasons (refused, transaction_failed, conntrack_flush_failed).
+      expect(lines.filter((l) => l.startsWith('keepvip_nat_sync_failures_total{'))).toHaveLength(6);
       expect(Number(/^keepvip_controller_reconciles_total (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     }
   });
