@@ -203,8 +203,8 @@ interface Path {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  readonly up: () => Promise<void> | void;
-  readonly down: () => Promise<void> | void;
+  readonly up: () => Promise<unknown> | void;
+  readonly down: () => Promise<unknown> | void;
 }
 
 /**
