@@ -174,7 +174,8 @@ export interface StatusJson {
     priority: number;
     vips: string[];
     services?: string[];
-    natBindings?: Array<{ vip: string; protocol: string; port: number; endpoints: Array<{ address: string; port: number }>; source?: string }>;
+    natBindings?: Array<{ vip: string; protocol: string; port: number; endpoints: Array<{ address: string; port: number; node?: { address: string; ready: boolean } }>; source?: string }>;
+    natEndpointsLeftOut?: { node: string; endpoints: string[] };
     transitions: number;
     lastTransition: { from: string; to: string; cause: string; at: string } | null;
   }>;

@@ -151,7 +151,7 @@ export class Daemon {
   }
 
   status(): StatusReport {
-    return { instances: this.instances.runners().map((r) => statusOf(r)), failed: this.instances.failures() };
+    return { instances: this.instances.runners().map((r) => statusOf(r, this.instances.natLeftOut(r.name))), failed: this.instances.failures() };
   }
 
   /**
@@ -298,7 +298,8 @@ export class Daemon {
   }
 }
 
-export function statusOf(r: InstanceRunner): InstanceStatus {
+/** `natLeftOut`: the NAT endpoints the instance leaves out now (a silent node's), if any. */
+export function statusOf(r: InstanceRunner, natLeftOut?: InstanceStatus['natEndpointsLeftOut']): InstanceStatus {
   const i = r.instance;
   return {
     name: r.name,
@@ -313,6 +314,7 @@ export function statusOf(r: InstanceRunner): InstanceStatus {
     vips: r.spec.vips.map((v) => v.cidr),
     ...(r.spec.services === undefined ? {} : { services: r.spec.services }),
     ...(r.spec.natBindings === undefined || r.spec.natBindings.length === 0 ? {} : { natBindings: r.spec.natBindings }),
+    ...(natLeftOut === undefined ? {} : { natEndpointsLeftOut: natLeftOut }),
     transitions: r.counters.transitions,
     lastTransition: r.lastTransition,
     faults: r.faultReasons(),

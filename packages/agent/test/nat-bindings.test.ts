@@ -358,6 +358,7 @@ describe("a takeover from a silent Master leaves its node's endpoints out (issue
     expect(line).toMatchObject({ level: 'warn', instance: 'a', vrid: 51, state: 'Master', silentMaster: DEAD, reason: 'master_down_timer', leftOut: ['10.0.0.100 TCP 80 -> 10.1.0.1:8080', '10.0.0.100 TCP 443 -> 10.1.0.1:8080'] });
     expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(2);
     expect(h.set.instanceSnapshots()[0]?.natEndpointsLeftOut).toBe(2);
+    expect(h.set.natLeftOut('a')).toEqual({ node: DEAD, endpoints: ['10.0.0.100 TCP 80 -> 10.1.0.1:8080', '10.0.0.100 TCP 443 -> 10.1.0.1:8080'] });
     // Later syncs (a reconcile) keep it, and neither log nor count it again.
     await h.set.reconcile();
     expect(h.nat.installed).toEqual([without(web, DEAD), without(tls, DEAD)]);
@@ -397,6 +398,7 @@ describe("a takeover from a silent Master leaves its node's endpoints out (issue
     expect(h.wire(from).filter((c) => c.startsWith('nat '))).toEqual([FakeNatBindings.describe([web, tls])]);
     expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: the endpoints on the node at 10.0.0.9 are back'))).toMatchObject({ instance: 'a', vrid: 51, state: 'Master', reason: 'heard_again' });
     expect(h.set.instanceSnapshots()[0]?.natEndpointsLeftOut).toBe(0);
+    expect(h.set.natLeftOut('a')).toBeUndefined();
   });
 
   it('another node heard does not bring them back', async () => {

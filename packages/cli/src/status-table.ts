@@ -39,8 +39,10 @@ function natTable(instances: readonly InstanceStatus[]): string[] {
     ]),
   );
   if (rows.length === 0) return [];
+  // A Master that took over from a silent one leaves that node's endpoints out (docs/kubernetes.md).
+  const leftOut = instances.flatMap((i) => (i.natEndpointsLeftOut === undefined ? [] : [`LEFT OUT by ${i.name} (the node at ${i.natEndpointsLeftOut.node} fell silent): ${i.natEndpointsLeftOut.endpoints.join(', ')}`]));
   // Only a Master's bindings are in the kernel: the state says which are live on this node.
-  return ['', ...table(['NAT BINDING', 'INSTANCE', 'SERVICE PORT', 'AFFINITY', 'ENDPOINTS'], rows)];
+  return ['', ...table(['NAT BINDING', 'INSTANCE', 'SERVICE PORT', 'AFFINITY', 'ENDPOINTS'], rows), ...leftOut];
 }
 
 /** "3: a:p, b:p, c:p" when few, the count alone when many; none refuses connections. */

@@ -160,6 +160,14 @@ describe('keepvip status with the controller’s instances', () => {
     expect(lines[3]).toMatch(/^k8s-v4-13 /);
     expect(statusTable({ instances: [{ ...instance, name: 'k8s-v4-13', vips: ['10.0.0.101/32'], services: [] }] })).not.toContain('NAT BINDING');
   });
+
+  it("a Master that took over from a silent one says which endpoints it leaves out, below the bindings", () => {
+    const natBindings = [{ vip: '10.0.0.100', protocol: 'TCP' as const, port: 80, endpoints: [{ address: '10.244.1.2', port: 8080, node: { address: '192.168.0.11', ready: true } }, { address: '10.244.2.2', port: 8080, node: { address: '192.168.0.12', ready: true } }] }];
+    const leftOut = { node: '192.168.0.11', endpoints: ['10.0.0.100 TCP 80 -> 10.244.1.2:8080'] };
+    const lines = statusTable({ instances: [{ ...instance, name: 'k8s-v4-11', vips: ['10.0.0.100/32'], services: ['web/front'], natBindings, natEndpointsLeftOut: leftOut }] }).split('\n');
+    expect(lines.at(-1)).toBe('LEFT OUT by k8s-v4-11 (the node at 192.168.0.11 fell silent): 10.0.0.100 TCP 80 -> 10.244.1.2:8080');
+    expect(statusTable({ instances: [{ ...instance, name: 'k8s-v4-11', vips: ['10.0.0.100/32'], services: ['web/front'], natBindings }] })).not.toContain('LEFT OUT');
+  });
 });
 
 describe('keepvip run: the flags of --kubernetes, checked before anything starts', () => {

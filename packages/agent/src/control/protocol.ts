@@ -26,6 +26,11 @@ export interface InstanceStatus {
    * controller's instances that have some. In this node's nftables while the instance is Master.
    */
   readonly natBindings?: readonly NatBinding[];
+  /**
+   * The endpoints of those bindings this Master leaves out now ("VIP PROTOCOL PORT ->
+   * address:port"): on the node at `node`, whose adverts stopped when it took over. Absent: none.
+   */
+  readonly natEndpointsLeftOut?: { readonly node: string; readonly endpoints: readonly string[] };
   readonly transitions: number;
   readonly lastTransition: { readonly from: VrrpState; readonly to: VrrpState; readonly cause: string; readonly at: string } | null;
   /** Why the instance is held in Fault (empty when it is not). */

@@ -136,6 +136,11 @@ export class InstanceSet {
     return [...this.entries.values()].map((e) => e.runner);
   }
 
+  /** The NAT endpoints instance `name` leaves out now, on the node whose adverts stopped; undefined: none. */
+  natLeftOut(name: string): { readonly node: string; readonly endpoints: readonly string[] } | undefined {
+    return this.nat?.leftOut(name);
+  }
+
   failures(): InstanceFailure[] {
     return this.failed.list();
   }
@@ -155,7 +160,7 @@ export class InstanceSet {
       effectivePriority: e.runner.instance.effectivePriority,
       vips: e.spec.vips.map((v) => v.cidr),
       counters: e.runner.counters,
-      natEndpointsLeftOut: this.nat?.leftOut(e.spec.name) ?? 0,
+      natEndpointsLeftOut: this.nat?.leftOut(e.spec.name)?.endpoints.length ?? 0,
       notifyRuns: e.notifier.runs,
       notifyFailures: e.notifier.failures,
       scriptResults: e.scriptResults,

@@ -24,9 +24,9 @@ interface Held {
   readonly asPlanned: Map<string, string>;
   /** Every endpoint left out since the takeover, counted once. */
   readonly counted: Set<string>;
-  /** The endpoints left out at the last call, as text, and how many. */
-  leftOut: string;
-  leftOutCount: number;
+  /** The endpoints left out at the last call, and as text. */
+  leftOut: readonly string[];
+  leftOutText: string;
 }
 
 export interface SilentNodeView {
@@ -52,10 +52,10 @@ export class SilentNodeEndpoints {
     let held = this.#held.get(name);
     if (silentMaster === null) {
       this.#held.delete(name);
-      return { bindings, address: held?.address ?? null, leftOut: [], newlyLeftOut: 0, changed: held !== undefined && held.leftOut !== '' };
+      return { bindings, address: held?.address ?? null, leftOut: [], newlyLeftOut: 0, changed: held !== undefined && held.leftOut.length > 0 };
     }
     if (held === undefined || held.address !== silentMaster) {
-      held = { address: silentMaster, asPlanned: new Map(bindings.map((b) => [bindingKey(b), JSON.stringify(b)])), counted: new Set(), leftOut: '', leftOutCount: 0 };
+      held = { address: silentMaster, asPlanned: new Map(bindings.map((b) => [bindingKey(b), JSON.stringify(b)])), counted: new Set(), leftOut: [], leftOutText: '' };
       this.#held.set(name, held);
     }
     const out: NatBinding[] = [];
@@ -82,15 +82,16 @@ export class SilentNodeEndpoints {
       }
     }
     const text = leftOut.join(', ');
-    const changed = text !== held.leftOut;
-    held.leftOut = text;
-    held.leftOutCount = leftOut.length;
+    const changed = text !== held.leftOutText;
+    held.leftOut = leftOut;
+    held.leftOutText = text;
     return { bindings: out, address: silentMaster, leftOut, newlyLeftOut, changed };
   }
 
-  /** How many endpoints instance `name` leaves out now. */
-  count(name: string): number {
-    return this.#held.get(name)?.leftOutCount ?? 0;
+  /** What instance `name` leaves out now: the silent node's address and the endpoints; undefined: nothing. */
+  of(name: string): { readonly node: string; readonly endpoints: readonly string[] } | undefined {
+    const held = this.#held.get(name);
+    return held === undefined || held.leftOut.length === 0 ? undefined : { node: held.address, endpoints: held.leftOut };
   }
 
   /** Forgets every instance but these (not Master, or gone). */

@@ -218,9 +218,9 @@ export class NatTable {
     s.state = holder.state;
   }
 
-  /** How many endpoints instance `name` leaves out now, for the silent node it took over from. */
-  leftOut(name: string): number {
-    return this.#silent.count(name);
+  /** What instance `name` leaves out now, for the silent node it took over from; undefined: nothing. */
+  leftOut(name: string): { readonly node: string; readonly endpoints: readonly string[] } | undefined {
+    return this.#silent.of(name);
   }
 
   #report(holder: NatHolder, view: SilentNodeView): void {

@@ -184,11 +184,12 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
   });
 
   it("the Master node dies with its pod (keepvip SIGKILLed, cable cut), the API server not told: the new Master leaves that pod out at once, until the EndpointSlice changes", async () => {
-    const holder = await stableHolder(cluster.lab, FRONT_VIP, live, 1_500);
     // Every pod is an endpoint, the dying node's too: in a cluster the API server marks it not
     // ready only after node-monitor-grace-period (40-50 s); here nothing does.
     await cluster.apply([endpointSlice('front', pods)]);
     await waitFor('every pod to be an endpoint', () => new Set(requests(FRONT_VIP, 12)).size === 3 || undefined, 10_000, 100);
+    // After the change: a node with a local endpoint again ranks higher and may preempt.
+    const holder = await stableHolder(cluster.lab, FRONT_VIP, live, 2_500);
     const dead = pods.find((p) => p.node.name === holder) as Pod;
     const names = pods.filter((p) => p !== dead).map((p) => p.name);
     crash(cluster.lab, keepvips.get(holder) as RunningDaemon, live);
@@ -208,6 +209,8 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
     const { text, labels } = metrics(next, FRONT_VIP);
     expect(metricValue(text, 'keepvip_nat_endpoints_left_out_total', labels)).toBe(1);
     expect(metricValue(text, 'keepvip_nat_endpoints_left_out', labels)).toBe(1);
+    const status = keepvipStatus(cluster.lab, keepvips.get(next.name) as RunningDaemon)?.instances.find((i) => i.vips.includes(`${FRONT_VIP}/32`));
+    expect(status?.natEndpointsLeftOut).toEqual({ node: nodeNamed(holder).ipv4, endpoints: [`${FRONT_VIP} TCP 80 -> ${dead.ip}:8080`] });
 
     // The API server speaks (the EndpointSlice drops the dead pod): the binding is as planned again.
     await cluster.apply([endpointSlice('front', pods.filter((p) => p !== dead))]);
