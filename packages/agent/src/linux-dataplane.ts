@@ -139,14 +139,13 @@ export function createLinuxDataPlane(): DataPlane {
 /** The host's NAT bindings: nftables table `inet keepvip_nat` (see @keepvip/linux NatBindings). */
 export function createLinuxNatBindings(): NatBindingsPort {
   const nat = new NatBindings();
+  const reported = (report: Awaited<ReturnType<NatBindings['apply']>>) => ({
+    conntrackDeleted: report.conntrackDeleted,
+    conntrackFailures: report.conntrackFailures.map((f) => ({ vip: f.vip, protocol: f.protocol, port: f.port, message: messageOf(f.error) })),
+  });
   return {
-    apply: async (desired) => {
-      const report = await nat.apply(desired);
-      return {
-        conntrackDeleted: report.conntrackDeleted,
-        conntrackFailures: report.conntrackFailures.map((f) => ({ vip: f.vip, protocol: f.protocol, port: f.port, message: messageOf(f.error) })),
-      };
-    },
+    apply: async (desired) => reported(await nat.apply(desired)),
+    check: async () => reported(await nat.check()),
     remove: async () => {
       await nat.remove();
     },

@@ -175,5 +175,10 @@ export interface NatBindingsPort {
   apply(desired: readonly NatBinding[]): Promise<NatApplyReport>;
   /** What `apply` would refuse in these bindings, each problem with its place; empty: none. Touches nothing. */
   problems(desired: readonly NatBinding[]): readonly string[];
+  /**
+   * Makes sure the kernel still holds the last set applied (a firewall reload may flush it),
+   * without checking its bindings again: cheap whatever their number (the periodic reconcile).
+   */
+  check(): Promise<NatApplyReport>;
   remove(): Promise<void>;
 }

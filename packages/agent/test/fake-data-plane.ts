@@ -249,12 +249,25 @@ export class FakeNatBindings implements NatBindingsPort {
   /** What the next applies report as conntrack deletions that failed (as the real port would, after committing). */
   conntrackFailures: NatFlushFailure[] = [];
 
+  /** Sets the "kernel" took. */
+  applies = 0;
+  /** `check` calls, and while `checkFail` is set each rejects with it. */
+  checks = 0;
+  checkFail: string | undefined;
+
   async apply(desired: readonly NatBinding[]): Promise<NatApplyReport> {
     await this.gate;
     if (this.fail !== undefined) throw new Error(this.fail);
     this.installed = [...desired];
+    this.applies++;
     this.calls.push(FakeNatBindings.describe(desired));
     return { conntrackDeleted: 0, conntrackFailures: this.conntrackFailures };
+  }
+
+  async check(): Promise<NatApplyReport> {
+    this.checks++;
+    if (this.checkFail !== undefined) throw new Error(this.checkFail);
+    return { conntrackDeleted: 0, conntrackFailures: [] };
   }
 
   async remove(): Promise<void> {

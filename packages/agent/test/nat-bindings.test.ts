@@ -203,6 +203,27 @@ describe('NAT bindings follow Master', () => {
     expect(h.nat.checked - checked).toBe(1);
   });
 
+  it('the periodic reconcile checks the table is there without validating or applying the bindings again; a failed check applies them again', async () => {
+    const h = harness();
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [A]), inst('b', 52, '10.0.0.101', [B])] });
+    h.clock.advance(1_000);
+    await h.settle();
+    expect(h.nat.installed).toEqual([A, B]);
+    const { checked, applies, checks } = h.nat;
+    await h.set.reconcile();
+    expect({ checked: h.nat.checked, applies: h.nat.applies, checks: h.nat.checks }).toEqual({ checked, applies, checks: checks + 1 });
+    // The check fails (the kernel's table unknown): the whole set goes in again on the retry timer.
+    h.nat.checkFail = 'nft: No such file or directory';
+    await h.set.reconcile();
+    h.nat.checkFail = undefined;
+    h.nat.installed = [];
+    h.clock.advance(NAT_RETRY_MS);
+    await h.settle();
+    expect(h.nat.installed).toEqual([A, B]);
+    expect(h.nat.applies).toBe(applies + 1);
+    expect(h.lines.some((l) => l.level === 'error' && String(l.message).includes('could not be checked'))).toBe(true);
+  });
+
   it('a failed transaction is logged and tried again until the kernel takes the set', async () => {
     const h = harness();
     h.nat.fail = 'nft: Operation not permitted';

@@ -2,7 +2,7 @@
  * NatBindings against real nftables in a network namespace: changes made one binding at a
  * time leave exactly the table a full rewrite makes (seeded random sequences); affinity sets of
  * staying endpoints keep their clients; a table changed behind our back is rebuilt; calls made
- * while one runs are merged; bad input runs nothing.
+ * while one runs are merged; bad input runs nothing; `check` heals a flushed table cheaply.
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -113,6 +113,26 @@ describe('NatBindings against nftables', () => {
       await new NatBindings({ nft: nft.nft, table: 'reference' }).apply(next);
       expect(await tableShape(lab, 'n', 'keepvip_nat')).toEqual(await tableShape(lab, 'n', 'reference'));
     }
+    await nat.remove();
+    await new NatBindings({ nft: nft.nft, table: 'reference' }).remove();
+  });
+
+  test('check() lists the table names alone while the table is there, and after a flush puts back the set as validated at apply', async () => {
+    const nat = new NatBindings({ nft: nft.nft });
+    let before = (await nft.calls()).length;
+    await nat.check(); // nothing applied yet: nothing to check
+    expect((await nft.calls()).slice(before)).toEqual([]);
+    const desired = [web(['10.1.0.2', '10.1.0.3'], 60)];
+    await nat.apply(desired);
+    before = (await nft.calls()).length;
+    await nat.check();
+    expect((await nft.calls()).slice(before)).toEqual(['-j list tables inet']);
+    // The caller's objects are not read again: made invalid now, they would fail a validation.
+    (desired[0] as { port: number }).port = 0;
+    await lab.exec('n', ['nft', 'flush', 'ruleset']);
+    await nat.check();
+    await new NatBindings({ nft: nft.nft, table: 'reference' }).apply([web(['10.1.0.2', '10.1.0.3'], 60)]);
+    expect(await tableShape(lab, 'n', 'keepvip_nat')).toEqual(await tableShape(lab, 'n', 'reference'));
     await nat.remove();
     await new NatBindings({ nft: nft.nft, table: 'reference' }).remove();
   });

@@ -193,9 +193,12 @@ export class InstanceSet {
     await this.nat?.remove();
   }
 
-  /** Desired VIPs (and NAT bindings) are those of instances in Master; anything else of ours goes. */
+  /**
+   * Desired VIPs (and NAT bindings) are those of instances in Master; anything else of ours
+   * goes. The NAT table is only checked to be there: its bindings were validated when applied.
+   */
   async reconcile(): Promise<void> {
-    await this.nat?.sync(true);
+    await this.nat?.check();
     const byInterface = new Map<string, Set<string>>();
     for (const { runner } of this.entries.values()) {
       const set = byInterface.get(runner.spec.interface) ?? new Set<string>();

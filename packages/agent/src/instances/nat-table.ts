@@ -17,6 +17,9 @@
  * often a sync failed it: `refused` once per new set of problems, `transaction_failed` once per
  * failed transaction that was to install or remove its bindings (retries included),
  * `conntrack_flush_failed` once per UDP binding of its whose stale flows kept their entries.
+ *
+ * The periodic reconcile (`check`) only makes sure the kernel still holds the set: the port
+ * does not validate the bindings again.
  */
 import type { VrrpState } from '@keepvip/vrrp';
 import type { Logger } from '../logging.js';
@@ -70,9 +73,23 @@ interface Stats {
   failing: { count: number; message: string } | undefined;
 }
 
+/** A set handed to the port: the Masters' lists (compared by identity first) and its JSON. */
+interface Applied {
+  readonly lists: readonly (readonly NatBinding[])[];
+  readonly text: string;
+}
+
+function sameLists(a: readonly (readonly NatBinding[])[], b: readonly (readonly NatBinding[])[]): boolean {
+  return a.length === b.length && a.every((list, i) => list === b[i]);
+}
+
 export class NatTable {
-  /** What the kernel was last told, as JSON; undefined: not known (nothing applied yet, or a failure). */
-  #applied: string | undefined;
+  /**
+   * What the kernel was last told; undefined: not known (nothing applied yet, or a failure).
+   * An instance keeps its list until its bindings change, so the same lists are the same set:
+   * no JSON of 1,000 bindings on every sync.
+   */
+  #applied: Applied | undefined;
   /** Instances whose bindings were refused, with the problems (logged once per new set of problems). */
   readonly #refused = new Map<string, string>();
   readonly #retry: Timer;
@@ -95,16 +112,16 @@ export class NatTable {
     private readonly clock: Clock,
     private readonly log: () => Logger,
   ) {
-    this.#retry = clock.timer(() => void this.sync(true));
+    this.#retry = clock.timer(() => void this.sync());
   }
 
   /**
    * Makes the kernel hold the bindings of the instances in Master now; resolves once it does
-   * (or once the failure is logged). Never rejects. `force`: apply even an unchanged set (the
-   * port then checks the table is still there: a periodic reconcile heals a flushed ruleset).
+   * (or once the failure is logged). Never rejects. After a failure the set is not known, so
+   * the next sync (the retry timer's) applies it whole.
    */
-  sync(force = false): Promise<void> {
-    const desired: NatBinding[] = [];
+  sync(): Promise<void> {
+    const lists: (readonly NatBinding[])[] = [];
     const holders = new Map<string, number>();
     const masters = new Set<string>();
     for (const holder of this.holders()) {
@@ -115,16 +132,45 @@ export class NatTable {
       if (!this.#accepted(holder)) continue;
       const view = this.#silent.filter(holder.name, holder.silentMaster, holder.bindings);
       if (view.changed) this.#report(holder, view);
-      desired.push(...view.bindings);
+      lists.push(view.bindings);
       holders.set(holder.name, view.bindings.length);
     }
     this.#silent.keepOnly(masters);
-    const text = JSON.stringify(desired);
     // The same set: done once the transaction that carries it is (it may still be running).
-    if (!force && text === this.#applied) return this.#last;
-    this.#applied = text;
-    this.#last = this.#apply(desired, text, holders, ++this.#generation);
+    const applied = this.#applied;
+    if (applied !== undefined && sameLists(applied.lists, lists)) return this.#last;
+    const desired = lists.flat();
+    const text = JSON.stringify(desired);
+    if (applied !== undefined && applied.text === text) {
+      this.#applied = { lists, text };
+      return this.#last;
+    }
+    const mine = { lists, text };
+    this.#applied = mine;
+    this.#last = this.#apply(desired, mine, holders, ++this.#generation);
     return this.#last;
+  }
+
+  /**
+   * The periodic reconcile: syncs what the Masters' states call for (a lost race), then makes
+   * sure the kernel still holds the set (a firewall reload may flush it) without the port
+   * validating every binding again. Never rejects.
+   */
+  async check(): Promise<void> {
+    await this.sync();
+    const applied = this.#applied;
+    // Not known (the transaction failed): the retry timer applies the whole set.
+    if (applied === undefined) return;
+    let report: NatApplyReport;
+    try {
+      report = await this.port.check();
+    } catch (error) {
+      if (this.#applied === applied) this.#applied = undefined;
+      this.log().error(`NAT bindings could not be checked, applying them again in ${NAT_RETRY_MS} ms: ${messageOf(error)}`);
+      this.#retry.arm(this.clock.now() + NAT_RETRY_MS);
+      return;
+    }
+    this.#flushed(report);
   }
 
   /** Per instance that has had bindings: how many the kernel holds, and the failures counted. */
@@ -132,14 +178,14 @@ export class NatTable {
     return [...this.#stats].map(([instance, s]) => ({ instance, interface: s.interface, vrid: s.vrid, installed: s.installed, failures: { ...s.failures } }));
   }
 
-  async #apply(desired: readonly NatBinding[], text: string, holders: ReadonlyMap<string, number>, generation: number): Promise<void> {
+  async #apply(desired: readonly NatBinding[], mine: Applied, holders: ReadonlyMap<string, number>, generation: number): Promise<void> {
     let report: NatApplyReport;
     try {
       report = await this.port.apply(desired);
       this.#retry.cancel();
       if (generation === this.#generation) this.#installed(holders);
     } catch (error) {
-      if (this.#applied === text) this.#applied = undefined;
+      if (this.#applied === mine) this.#applied = undefined;
       this.#retry.arm(this.clock.now() + NAT_RETRY_MS);
       if (generation === this.#generation) this.#failed(desired, holders, messageOf(error));
       return;
@@ -242,7 +288,7 @@ export class NatTable {
     this.#retry.cancel();
     try {
       await this.port.remove();
-      this.#applied = '[]';
+      this.#applied = { lists: [], text: '[]' };
       // Newer than any transaction still in flight: none of them counts now.
       this.#generation++;
       for (const stats of this.#stats.values()) {

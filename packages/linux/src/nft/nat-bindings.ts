@@ -9,7 +9,8 @@
  * bindings). Whenever that is not known (the first apply, after a failed transaction, which
  * the kernel discarded whole, or when the table has gone, e.g. `nft flush ruleset`) the table's
  * names are listed and every rule rewritten. An unchanged set only checks the table is there,
- * so a periodic apply of the same set heals a flushed ruleset.
+ * so a periodic apply of the same set heals a flushed ruleset; `check` does the same for the
+ * newest set without validating its bindings again (a periodic reconcile of 1,000 bindings).
  */
 import { Conntrack, type UdpFlowsToEndpoints } from '../conntrack/conntrack.js';
 import { staleUdpFlows } from '../conntrack/stale-flows.js';
@@ -72,6 +73,8 @@ export class NatBindings {
    * flows are to VIPs this process never held).
    */
   #committed: readonly ValidBinding[] = [];
+  /** The newest set `apply` was given, validated: what `check` makes sure the kernel holds. */
+  #requested: readonly ValidBinding[] | undefined;
   /** The transaction running now, if any. */
   #running: Promise<void> | undefined;
   /** The newest desired set not yet started, and everyone waiting for it. */
@@ -101,6 +104,22 @@ export class NatBindings {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#requested = bindings;
+    return this.#enqueue(bindings);
+  }
+
+  /**
+   * Makes sure the kernel still holds the newest set applied (a firewall reload may flush every
+   * table), without validating its bindings again: one listing of the table names when our
+   * last transaction left it, a rewrite when the table is gone or that transaction failed.
+   * Nothing applied yet: nothing to check.
+   */
+  check(): Promise<NatApplyReport> {
+    return this.#requested === undefined ? Promise.resolve(NOTHING_DONE) : this.#enqueue(this.#requested);
+  }
+
+  /** Queues a transaction; calls made while one runs are merged into the newest set. */
+  #enqueue(bindings: readonly ValidBinding[]): Promise<NatApplyReport> {
     return new Promise<NatApplyReport>((resolve, reject) => {
       const waiters = this.#next?.waiters ?? [];
       waiters.push({ resolve, reject });
@@ -140,7 +159,8 @@ export class NatBindings {
 
   async #transact(bindings: readonly ValidBinding[]): Promise<NatApplyReport> {
     let known = this.#known;
-    if (known !== undefined && JSON.stringify(known) === JSON.stringify(bindings)) {
+    // The same list (a check) or the same bindings: nothing to change.
+    if (known !== undefined && (known === bindings || JSON.stringify(known) === JSON.stringify(bindings))) {
       // Nothing to change, if the table is still there (a firewall reload may flush every table).
       if (known.length === 0 || (await this.#tableExists())) return NOTHING_DONE;
       known = undefined;
