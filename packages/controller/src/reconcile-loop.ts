@@ -1,9 +1,11 @@
 /**
- * The controller's reconcile loop: level-based, like a Kubernetes controller. Any change the
- * informers report schedules one reconcile (changes within `debounceMs` share it); the
- * reconcile plans from the whole snapshot, applies the plan's instances when they differ from
- * what was last applied, and, on the allocator only, publishes Service ingress IPs and
- * records one Event per distinct rejected entry.
+ * The controller's reconcile loop: level-based, like a Kubernetes controller. A change the
+ * informers report after a quiet spell (no reconcile within `debounceMs`) is planned at once;
+ * changes that come while a reconcile runs, or soon after one, share the next one, `debounceMs`
+ * after the last ended (a burst costs one plan per window). The reconcile plans from the whole
+ * snapshot, applies the plan's instances when they differ from what was last applied, and, on
+ * the allocator only, publishes Service ingress IPs and records one Event per distinct
+ * rejected entry.
  *
  * Only a synced snapshot is planned. A broken watch leaves the snapshot as it was (stale, but
  * whole), and nothing changes until the informers report a change: the API server is never
@@ -63,7 +65,10 @@ export interface ReconcileLoopOptions<I> {
   readonly loadBalancerClass: string;
   readonly counters: ControllerCounters;
   readonly logger: winston.Logger;
-  /** Changes within this window share one reconcile (default 50 ms). */
+  /**
+   * After a reconcile, changes within this long share the next one (default 50 ms); a change
+   * after a quiet spell this long is planned at once.
+   */
   readonly debounceMs?: number;
   /** After a failed apply or write, reconcile again this much later (default 1 s). */
   readonly retryMs?: number;
@@ -77,8 +82,10 @@ export class ReconcileLoop<I> {
   private pendingDelay: number | undefined;
   private stopped = true;
   private offs: (() => void)[] = [];
-  /** Canonical JSON of the instances last applied successfully. */
-  private applied: string | undefined;
+  /** The instances last applied successfully, and their canonical JSON when it was needed. */
+  private applied: { readonly instances: readonly I[]; readonly texts: (string | undefined)[] } | undefined;
+  /** When the last reconcile ended (performance.now()); -Infinity: none yet. */
+  private lastEnded = Number.NEGATIVE_INFINITY;
   private lastPlan: Plan<I> | undefined;
   /** Rejections already reported with an Event (only those still rejected are kept). */
   private reported = new Set<string>();
@@ -100,7 +107,7 @@ export class ReconcileLoop<I> {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.offs = [this.options.source.onChange(() => this.schedule(this.debounceMs))];
+    this.offs = [this.options.source.onChange(() => this.changed())];
     if (this.options.leadership) this.offs.push(this.options.leadership.onChange(() => this.schedule(0)));
     this.schedule(0);
   }
@@ -120,6 +127,15 @@ export class ReconcileLoop<I> {
     while (this.timer !== undefined || this.running !== undefined) {
       await (this.running ?? new Promise((r) => setTimeout(r, this.debounceMs)));
     }
+  }
+
+  /**
+   * A change: planned at once after a quiet spell, else `debounceMs` after the last reconcile
+   * ended (one running now ends first), so the events of a burst share one plan.
+   */
+  private changed(): void {
+    const since = this.running === undefined ? performance.now() - this.lastEnded : 0;
+    this.schedule(Math.max(0, this.debounceMs - since));
   }
 
   /** Runs a reconcile in `delayMs` (or sooner if one is due sooner); one at a time. */
@@ -147,6 +163,7 @@ export class ReconcileLoop<I> {
         })
         .finally(() => {
           this.running = undefined;
+          this.lastEnded = performance.now();
           const next = failed ? Math.min(this.pendingDelay ?? Infinity, this.retryMs) : this.pendingDelay;
           this.pendingDelay = undefined;
           if (next !== undefined) this.schedule(next);
@@ -179,11 +196,10 @@ export class ReconcileLoop<I> {
     this.lastPlan = plan;
     counters.rejectedEntries = plan.rejected.length;
 
-    const desired = canonical(plan.instances);
-    if (desired !== this.applied) {
+    if (!this.sameAsApplied(plan.instances)) {
       try {
         await this.options.apply(plan.instances);
-        this.applied = desired;
+        this.applied = { instances: plan.instances, texts: [] };
         counters.applies++;
         logger.info('applied the plan', { instances: plan.instances.length, rejected: plan.rejected.length });
       } catch (err) {
@@ -199,6 +215,22 @@ export class ReconcileLoop<I> {
     if (!leader) this.written.clear(); // a node that becomes the allocator compares afresh
     retry ||= !events || !statuses;
     if (retry) this.schedule(this.retryMs);
+  }
+
+  /**
+   * Whether these instances equal those last applied: the same objects (a planner that keeps
+   * what did not change, as keepvipPlanner does), else the same canonical JSON, computed only
+   * for the instances that are not the same objects.
+   */
+  private sameAsApplied(instances: readonly I[]): boolean {
+    const applied = this.applied;
+    if (applied === undefined || applied.instances.length !== instances.length) return false;
+    return instances.every((instance, i) => {
+      const before = applied.instances[i] as I;
+      if (instance === before) return true;
+      applied.texts[i] ??= canonical(before);
+      return canonical(instance) === applied.texts[i];
+    });
   }
 
   /** One Event per distinct rejection; true when every Event due was recorded. */

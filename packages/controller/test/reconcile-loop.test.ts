@@ -150,6 +150,60 @@ describe('ReconcileLoop', () => {
     await loop.stop();
   });
 
+  it('a change after a quiet spell is planned at once, not a debounce later', async () => {
+    const { source, loop, plans } = setup({ debounceMs: 1_000 });
+    source.data({});
+    await loop.settled();
+    await pause(1_100); // quiet for longer than the debounce
+    const before = plans();
+    const changedAt = performance.now();
+    source.data({ '10.0.0.1': '' });
+    while (plans() === before) await pause(2);
+    // A trailing debounce could not plan before 1,000 ms.
+    expect(performance.now() - changedAt).toBeLessThan(700);
+    await loop.stop();
+  });
+
+  it('changes made while a reconcile runs share one more reconcile, a debounce after it ended', async () => {
+    let release: () => void = () => undefined;
+    const ended: number[] = [];
+    const started: number[] = [];
+    const { source, applied, loop } = setup({
+      debounceMs: 100,
+      apply: async (instances) => {
+        started.push(performance.now());
+        if (started.length === 1) await new Promise<void>((r) => (release = r));
+        applied.push(instances);
+        ended.push(performance.now());
+      },
+    });
+    source.data({ '10.0.0.1': '' });
+    while (started.length === 0) await pause(2);
+    for (let i = 2; i <= 10; i++) {
+      source.data({ [`10.0.0.${i}`]: '' });
+      await pause(2);
+    }
+    release();
+    await loop.settled();
+    expect(applied).toEqual([[{ vip: '10.0.0.1' }], [{ vip: '10.0.0.10' }]]);
+    expect(started[1]! - ended[0]!).toBeGreaterThanOrEqual(95);
+    await loop.stop();
+  });
+
+  it('instances that are the objects last applied are not serialised to be compared', async () => {
+    // An object JSON cannot hold: comparing it by its text would throw.
+    const circular: { vip: string; self?: unknown } = { vip: '10.0.0.1' };
+    circular.self = circular;
+    const { source, applied, loop, counters } = setup({ plan: () => ({ instances: [circular], rejected: [] }) });
+    source.data({});
+    await loop.settled();
+    source.data({ '10.0.0.9': '' });
+    while (counters.reconciles < 2) await pause(5);
+    await loop.stop();
+    expect(counters).toMatchObject({ reconcileErrors: 0, applies: 1 });
+    expect(applied).toHaveLength(1);
+  });
+
   it('does not apply a plan equal to the one applied (a relist or an unrelated change)', async () => {
     const { source, applied, loop, counters } = setup();
     source.data({ '10.0.0.1': '', '10.0.0.2': '' });
@@ -375,18 +429,20 @@ describe('ReconcileLoop', () => {
     expect(canonical({ n: 1n })).not.toBe(canonical({ n: 2n }));
   });
 
-  it('an apply that throws something odd, or a plan that cannot be compared, is counted and retried, never unhandled', async () => {
+  it('a plan that cannot be compared with the one applied is counted and retried, never unhandled', async () => {
     let calls = 0;
     const circular: { self?: unknown } = {};
     circular.self = circular;
     const { source, loop, counters } = setup({
       plan: () => {
         calls++;
-        return { instances: calls === 1 ? [circular as unknown as Instance] : [{ vip: '10.0.0.1' }], rejected: [] };
+        return { instances: calls === 2 ? [circular as unknown as Instance] : [{ vip: '10.0.0.1' }], rejected: [] };
       },
     });
     source.data({});
-    while (calls < 2) await pause(10);
+    await loop.settled();
+    source.data({ '10.0.0.2': '' });
+    while (calls < 3) await pause(10);
     await loop.settled();
     expect(counters.reconcileErrors).toBe(1);
     expect(loop.plan?.instances).toEqual([{ vip: '10.0.0.1' }]);
