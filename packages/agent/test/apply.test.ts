@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emitAdvert } from '@keepvip/vrrp';
-import { InstanceSet, validateConfig, type ApplyReport, type InstanceApplyResult, type ResolvedInstance } from '../src/index.js';
+import { InstanceSet, planApply, validateConfig, type ApplyReport, type InstanceApplyResult, type ResolvedInstance } from '../src/index.js';
 import { captureLogger, FakeDataPlane, ManualClock } from './fake-data-plane.js';
 
 /** A valid instance, VRRPv3 at 100 ms by default. */
@@ -139,6 +139,17 @@ describe('apply: changes in place (no transition, no priority-0 advert, same soc
     const calls = h.dp.calls.length;
     expect(outcomes(await h.set.apply('file', { instances: [inst('a')] }))).toEqual([['a', 'unchanged']]);
     expect(h.dp.calls.length).toBe(calls);
+  });
+
+  it('an instance given again as the object running is unchanged without its fields being compared', () => {
+    // A controller hands back the objects of the instances its plan did not change (200 on a big node).
+    const read = new Set<string | symbol>();
+    const spec = new Proxy(inst('a'), {
+      get: (target, key, receiver) => (read.add(key), Reflect.get(target, key, receiver)),
+      ownKeys: (target) => (read.add('(keys)'), Reflect.ownKeys(target)),
+    });
+    expect(planApply(new Map([['a', spec]]), [spec]).map((s) => s.kind)).toEqual(['unchanged']);
+    expect([...read]).toEqual(['name']);
   });
 });
 

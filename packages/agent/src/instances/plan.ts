@@ -20,6 +20,8 @@ export type PlannedStep =
 
 /** The top-level fields that differ (values compared as data). */
 export function changedFields(before: ResolvedInstance, after: ResolvedInstance): InstanceField[] {
+  // The same object: a controller hands back the instances its plan did not change.
+  if (before === after) return [];
   const keys = new Set([...Object.keys(before), ...Object.keys(after)] as InstanceField[]);
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
