@@ -6,11 +6,13 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Conntrack } from '../src/conntrack/conntrack.js';
 import { deleteRequest, dumpRequest, IPPROTO_UDP, parseEntry, type ConntrackEntry } from '../src/conntrack/ct-message.js';
 import { staleUdpFlows } from '../src/conntrack/stale-flows.js';
-import { encodeMessage, nestedAttribute, setSequence, u8Attribute, type Attribute } from '../src/netlink/codec.js';
+import { encodeMessage, forEachMessage, nestedAttribute, NLMSG_DONE, setSequence, u8Attribute, type Attribute } from '../src/netlink/codec.js';
 import type { NativeAddon, NativeHandle } from '../src/native/addon.js';
 import { validateBindings, type NatBinding } from '../src/nft/nat-binding.js';
 
@@ -182,6 +184,38 @@ describe('parseEntry', () => {
         parseEntry(type, payload);
       }),
     );
+  });
+});
+
+describe('the kernel\'s own dump (fixtures/conntrack-udp-dnat.txt, scripts/fixtures/capture-conntrack.ts)', () => {
+  const lines = readFileSync(fileURLToPath(new URL('../../../fixtures/conntrack-udp-dnat.txt', import.meta.url)), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const replies = (family: string) => {
+    const found: Array<{ type: number; entry: ConntrackEntry | undefined }> = [];
+    for (const line of lines.filter((l) => l.startsWith(`${family} `))) {
+      const problem = forEachMessage(Uint8Array.from(Buffer.from(line.slice(2), 'hex')), (m) => found.push({ type: m.type, entry: parseEntry(m.type, m.payload) }));
+      expect(problem).toBeUndefined();
+    }
+    return found;
+  };
+
+  const flow = (family: 4 | 6, client: string, vip: string, pod: string, node: string): ConntrackEntry => ({
+    family,
+    original: { source: client, destination: vip, protocol: IPPROTO_UDP, sourcePort: 40053, destinationPort: 53 },
+    reply: { source: pod, destination: node, protocol: IPPROTO_UDP, sourcePort: 5353, destinationPort: 40053 },
+    zone: 0,
+    id: expect.any(Number) as unknown as number,
+  });
+  const cases = [
+    ['4', flow(4, '10.99.77.2', '10.99.77.100', '10.98.1.2', '10.98.1.1')],
+    ['6', flow(6, 'fd99:77::2', 'fd99:77::100', 'fd98:1::2', 'fd98:1::1')],
+  ] as const;
+  (endianness() === 'LE' ? test.each(cases) : test.skip.each(cases))('IPv%s: one entry, the client to the VIP and the pod back to the node, then NLMSG_DONE', (family, entry) => {
+    expect(replies(family)).toEqual([
+      { type: 0x100, entry },
+      { type: NLMSG_DONE, entry: undefined },
+    ]);
   });
 });
 
