@@ -15,9 +15,11 @@
  * binding's endpoints each time.
  *
  * Usage: scripts/bench/nat-throughput [--seconds S] [--rounds N] [--concurrency C] [--changes N]
- * [--modes new,keep-alive] [--paths hop,hop-ct,vip,vip3] (defaults 1, 15, 8, 40; about 6 min;
- * every path: hop,hop-ct,vip,vip-affinity,vip3,min-masquerade,min-snat). Roles used inside the
- * lab: --role server|load|changes.
+ * [--modes new,keep-alive] [--paths hop,hop-ct,vip,vip3] [--split-cpus] (defaults 1, 15, 8, 40;
+ * about 6 min; every path: hop,hop-ct,vip,vip-affinity,vip3,min-masquerade,min-snat).
+ * --split-cpus runs the client and the pods on CPU 0 and the node's and the switch's packet work
+ * on CPU 1, as if the node were another machine. Roles used inside the lab: --role
+ * server|load|changes.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -177,15 +179,19 @@ function readOr(file: string): string {
 }
 
 /** The client role, started once; `measure` runs one measurement on it. */
-function startClient(ns: string, concurrency: number): { pid: number; measure: (c: { host: string; port: number; seconds: number; keepAlive: boolean }) => Promise<Measured>; stop: () => void } {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, SELF, '--role', 'load', '--concurrency', String(concurrency)], {
+function startClient(
+  ns: string,
+  concurrency: number,
+  pin: readonly string[],
+): { pid: number; measure: (c: { host: string; port: number; seconds: number; keepAlive: boolean }) => Promise<Measured>; stop: () => void } {
+  const child = spawn('ip', ['netns', 'exec', ns, ...pin, process.execPath, SELF, '--role', 'load', '--concurrency', String(concurrency)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const waiting: Array<{ resolve: (m: Measured) => void; reject: (e: Error) => void }> = [];
   createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line) as Measured));
   child.once('exit', (code) => waiting.splice(0).forEach((w) => w.reject(new Error(`the client exited (${code})`))));
   return {
-    // `ip netns exec` execs the command: this is node's own PID.
+    // `ip netns exec` (and taskset) exec the command: this is node's own PID.
     pid: child.pid ?? 0,
     measure: (c) =>
       new Promise((resolve, reject) => {
@@ -232,6 +238,7 @@ async function main(): Promise<void> {
     return m;
   });
   const chosen = (args.get('paths') ?? 'hop,hop-ct,vip,vip3').split(',');
+  const splitCpus = args.get('split-cpus') === 'true';
   for (const name of chosen) {
     if (!(name in PATHS) || name === 'direct') throw new Error(`--paths wants some of ${Object.keys(PATHS).slice(1).join(', ')}, not ${name}`);
   }
@@ -244,9 +251,19 @@ async function main(): Promise<void> {
     // Forwarding on, redirects off (or the node would send the client straight to pod1 on the
     // routed paths, and the VIP's traffic leaves by the interface it came in).
     must(lab.exec(node.ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']));
+    const pin = splitCpus ? ['taskset', '-c', '0'] : [];
+    if (splitCpus) {
+      // The client and the pods on CPU 0, the node and the switch on CPU 1, as if they were
+      // other machines: each namespace's receive work goes to its CPU (RPS), the processes are
+      // pinned, and a packet's transmission runs where its sender runs.
+      const rps = (ns: string, dev: string, mask: number) => must(lab.exec(ns, ['sh', '-c', `echo ${mask} > /sys/class/net/${dev}/queues/rx-0/rps_cpus`]));
+      for (const ns of [lab.client.ns, ...pods.map((p) => p.ns)]) rps(ns, 'eth0', 1);
+      rps(node.ns, 'eth0', 2);
+      for (const port of ['pc', ...lab.nodes.map((n) => n.switchPort)]) rps(lab.switchNs, port, 2);
+    }
     const servers: number[] = [];
     for (const [i, pod] of pods.entries()) {
-      const child = lab.spawn(pod.ns, [process.execPath, SELF, '--role', 'server', '--name', `pod${i + 1}`]);
+      const child = lab.spawn(pod.ns, [...pin, process.execPath, SELF, '--role', 'server', '--name', `pod${i + 1}`]);
       await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
       servers.push(child.pid ?? 0);
     }
@@ -302,7 +319,7 @@ async function main(): Promise<void> {
     };
     const paths = chosen.map((name) => all[name] as Path);
     const direct = all['direct'] as Path;
-    client = startClient(lab.client.ns, concurrency);
+    client = startClient(lab.client.ns, concurrency, pin);
     // The CPU time of the client and the pods, which includes the kernel's work for their
     // packets on every hop (the softirqs run in the sending process's context, unless the
     // kernel defers them to ksoftirqd, whose time is counted apart).
