@@ -10,7 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdi
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEEPVIP_CLI, type RunningDaemon } from './daemons.ts';
-import { Lab, type LabNode } from './lab.ts';
+import { Lab, must, type LabNode } from './lab.ts';
 import { eachLine } from './wire.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,17 +31,46 @@ export function kubeBinaries(): string | undefined {
   return readdirSync(bin).map((d) => join(bin, d)).find((d) => existsSync(join(d, 'kube-proxy')) && existsSync(join(d, 'kubectl')));
 }
 
-function sh(args: readonly string[]): void {
-  const r = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+/**
+ * Node's arguments for the two ends of a namespace's way to the API server on the root
+ * namespace's 127.0.0.1:PORT (scripts/lab/relay.ts): `root` listens on the unix `socket`,
+ * `node` (run inside the namespace) on its own 127.0.0.1:PORT, so the API server's
+ * certificate fits there too.
+ */
+export const apiRelay = {
+  root: (socket: string, port: number | string): string[] => [RELAY, 'unix-to-tcp', socket, '127.0.0.1', String(port)],
+  node: (port: number | string, socket: string): string[] => [RELAY, 'tcp-to-unix', '127.0.0.1', String(port), socket],
+};
+
+/** Resolves once a relay says it listens; rejects if it exits first. */
+export function listening(child: ChildProcess, what: string): Promise<void> {
+  return new Promise<void>((resolveListening, reject) => {
+    eachLine(child.stdout, (line) => line === 'listening' && resolveListening());
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+  });
+}
+
+/** Writes a kubeconfig for the API server on 127.0.0.1:`port` (through a node's relay) as `user`, with a bearer token. */
+export function writeKubeconfig(file: string, server: { readonly port: number | string; readonly caData: string; readonly user: string; readonly token: string }): string {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'lab', cluster: { server: `https://127.0.0.1:${server.port}`, 'certificate-authority-data': server.caData } }],
+    users: [{ name: server.user, user: { token: server.token } }],
+    contexts: [{ name: 'lab', context: { cluster: 'lab', user: server.user } }],
+    'current-context': 'lab',
+  };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
 }
 
 export class LabCluster {
   readonly pods: Pod[] = [];
-  private readonly background: ChildProcess[] = [];
   private podCount = new Map<string, number>();
   private stopped = false;
   private proxyKubeconfig: string | undefined;
+  /** The root side of the nodes' way to the API server (see `disconnect`). */
+  private rootRelay: ChildProcess | undefined;
   private readonly onExit = () => this.stop();
 
   readonly lab: Lab;
@@ -93,22 +122,24 @@ export class LabCluster {
     }
   }
 
+  /** The unix socket the nodes' relays reach the API server through (the root relay listens on it). */
+  private get apiSocket(): string {
+    return join(this.lab.dir, 'apiserver.sock');
+  }
+
   /** Relays to the API server, node routing and sysctls, Node objects, the DaemonSet's RBAC. */
   private async connect(): Promise<void> {
-    const { lab } = this;
-    const apiSocket = join(lab.dir, 'apiserver.sock');
-    const rootRelay = spawn(process.execPath, [RELAY, 'unix-to-tcp', apiSocket, '127.0.0.1', String(this.apiPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    this.background.push(rootRelay);
-    await listening(rootRelay, 'the root relay');
+    const { lab, apiSocket } = this;
+    await this.reconnect();
     for (const [i, node] of lab.nodes.entries()) {
       const n = i + 1;
-      for (const sysctl of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv4.conf.all.rp_filter=0']) sh(['ip', 'netns', 'exec', node.ns, 'sysctl', '-qw', sysctl]);
+      for (const sysctl of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv4.conf.all.rp_filter=0']) must(['ip', 'netns', 'exec', node.ns, 'sysctl', '-qw', sysctl]);
       // The node's pod bridge, as a bridge CNI plugin makes it.
-      sh(['ip', '-n', node.ns, 'link', 'add', 'cni0', 'type', 'bridge']);
-      sh(['ip', '-n', node.ns, 'addr', 'add', `10.244.${n}.1/24`, 'dev', 'cni0']);
-      sh(['ip', '-n', node.ns, 'link', 'set', 'cni0', 'up']);
-      for (const [j, other] of lab.nodes.entries()) if (j !== i) sh(['ip', '-n', node.ns, 'route', 'add', `10.244.${j + 1}.0/24`, 'via', other.ipv4]);
-      await listening(this.spawnLogged(node.ns, `${node.name}.relay`, [process.execPath, RELAY, 'tcp-to-unix', '127.0.0.1', String(this.apiPort), apiSocket]), `${node.name}'s relay`);
+      must(['ip', '-n', node.ns, 'link', 'add', 'cni0', 'type', 'bridge']);
+      must(['ip', '-n', node.ns, 'addr', 'add', `10.244.${n}.1/24`, 'dev', 'cni0']);
+      must(['ip', '-n', node.ns, 'link', 'set', 'cni0', 'up']);
+      for (const [j, other] of lab.nodes.entries()) if (j !== i) must(['ip', '-n', node.ns, 'route', 'add', `10.244.${j + 1}.0/24`, 'via', other.ipv4]);
+      await listening(this.spawnLogged(node.ns, `${node.name}.relay`, [process.execPath, ...apiRelay.node(this.apiPort, apiSocket)]), `${node.name}'s relay`);
     }
     const now = new Date().toISOString();
     await this.apply(lab.nodes.map((node) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } } })));
@@ -119,6 +150,33 @@ export class LabCluster {
     await this.kubectl(['apply', '-f', join(repo, 'daemonset/namespace.yaml'), '-f', join(repo, 'daemonset/rbac.yaml')]);
   }
 
+  /**
+   * Cuts every node off from the API server, which runs on: the root relay is killed, so every
+   * watch and request of every node breaks (`reconnect` joins them again).
+   */
+  async disconnect(): Promise<void> {
+    const relay = this.rootRelay;
+    this.rootRelay = undefined;
+    if (relay === undefined || relay.exitCode !== null || relay.signalCode !== null) return;
+    const exited = new Promise((resolveExit) => relay.once('exit', resolveExit));
+    relay.kill('SIGKILL');
+    await exited;
+  }
+
+  /** The nodes' way to the API server: a root relay on the socket their relays connect to (a new one after `disconnect`). */
+  async reconnect(): Promise<void> {
+    if (this.rootRelay !== undefined) return;
+    const relay = spawn(process.execPath, apiRelay.root(this.apiSocket, this.apiPort), { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.rootRelay = relay;
+    await listening(relay, 'the root relay');
+  }
+
+  /** Stops, or starts again, the control plane's kube-apiserver (scripts/kube/apiserver: etcd and the relays stay). */
+  apiserver(action: 'stop' | 'start'): void {
+    const r = spawnSync('bash', [join(kubeDir, 'apiserver'), action], { env: { ...process.env, KEEPVIP_KUBE_STATE: this.state }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`scripts/kube/apiserver ${action} failed: ${r.stderr}`);
+  }
+
   /** A pod on `node`: a namespace on its cni0 bridge with the next address of its pod CIDR. */
   addPod(node: LabNode, name: string): Pod {
     const n = this.lab.nodes.indexOf(node) + 1;
@@ -127,11 +185,11 @@ export class LabCluster {
     const ns = this.lab.namespace(name);
     const ip = `10.244.${n}.${k + 1}`;
     const hostSide = `veth${k}`;
-    sh(['ip', '-n', node.ns, 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-    sh(['ip', '-n', node.ns, 'link', 'set', hostSide, 'master', 'cni0', 'up']);
-    sh(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
-    sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-    sh(['ip', '-n', ns, 'route', 'add', 'default', 'via', `10.244.${n}.1`]);
+    must(['ip', '-n', node.ns, 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    must(['ip', '-n', node.ns, 'link', 'set', hostSide, 'master', 'cni0', 'up']);
+    must(['ip', '-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+    must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+    must(['ip', '-n', ns, 'route', 'add', 'default', 'via', `10.244.${n}.1`]);
     const pod = { name, ns, ip, node };
     this.pods.push(pod);
     return pod;
@@ -169,19 +227,9 @@ export class LabCluster {
   async tokenKubeconfig(account: string, namespace: string): Promise<string> {
     const token = (await this.kubectl(['create', 'token', account, '-n', namespace, '--duration', '2h'])).trim();
     const view = JSON.parse(await this.kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: { 'certificate-authority-data'?: string } }[] };
-    const cluster = view.clusters[0]?.cluster;
-    if (cluster === undefined) throw new Error('the admin kubeconfig has no cluster');
-    const file = join(this.lab.dir, `${namespace}.${account}.kubeconfig`);
-    const config = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'lab', cluster: { server: `https://127.0.0.1:${this.apiPort}`, 'certificate-authority-data': cluster['certificate-authority-data'] } }],
-      users: [{ name: account, user: { token } }],
-      contexts: [{ name: 'lab', context: { cluster: 'lab', user: account } }],
-      'current-context': 'lab',
-    };
-    writeFileSync(file, JSON.stringify(config));
-    return file;
+    const caData = view.clusters[0]?.cluster['certificate-authority-data'];
+    if (caData === undefined) throw new Error('the admin kubeconfig has no cluster CA');
+    return writeKubeconfig(join(this.lab.dir, `${namespace}.${account}.kubeconfig`), { port: this.apiPort, caData, user: account, token });
   }
 
   /** `keepvip run --kubernetes` on a node, as the DaemonSet runs it (`args` added after). */
@@ -219,7 +267,7 @@ export class LabCluster {
     if (this.stopped) return;
     this.stopped = true;
     process.off('exit', this.onExit);
-    for (const child of this.background) if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+    if (this.rootRelay?.exitCode === null && this.rootRelay.pid !== undefined) this.rootRelay.kill('SIGKILL');
     this.lab.destroy();
     spawnSync('bash', [join(kubeDir, 'down')], { env: { ...process.env, KEEPVIP_KUBE_STATE: this.state }, encoding: 'utf8' });
   }
@@ -228,11 +276,4 @@ export class LabCluster {
   get stateDir(): string {
     return this.state;
   }
-}
-
-function listening(child: ChildProcess, what: string): Promise<void> {
-  return new Promise<void>((resolveListening, reject) => {
-    eachLine(child.stdout, (line) => line === 'listening' && resolveListening());
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
-  });
 }

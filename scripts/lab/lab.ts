@@ -55,7 +55,8 @@ function run(args: readonly string[]): ExecResult {
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') };
 }
 
-function must(args: readonly string[]): string {
+/** Runs a command (no shell); throws with its stderr when it fails, else returns its stdout. */
+export function must(args: readonly string[]): string {
   const r = run(args);
   if (r.code !== 0) throw new Error(`${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout;

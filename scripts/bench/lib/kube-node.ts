@@ -6,33 +6,17 @@
  * request counters (GET /metrics), summed by verb and resource.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const RELAY = join(repo, 'scripts/lab/relay.ts');
-const CLI = join(repo, 'packages/cli/dist/main.js');
+import { apiRelay, listening, writeKubeconfig } from '../../lab/cluster.ts';
+import { KEEPVIP_CLI } from '../../lab/daemons.ts';
+import { must } from '../../lab/lab.ts';
 
 /** One advert seen on the wire: kernel capture time (ms since the epoch), VRID, priority. */
 export interface Advert {
   readonly atMs: number;
   readonly vrid: number;
   readonly priority: number;
-}
-
-function sh(args: string[]): void {
-  const r = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-}
-
-/** Resolves when the child prints `line`, rejects if it exits first. */
-function printed(child: ChildProcess, line: string, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => l.includes(line) && resolve());
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
-  });
 }
 
 export class KubeNode {
@@ -55,21 +39,21 @@ export class KubeNode {
 
   /** The namespaces, the relays and the capture; then keepvip. */
   async start(advertInterval: string): Promise<void> {
-    sh(['ip', 'netns', 'add', this.ns]);
-    sh(['ip', 'netns', 'add', this.peer]);
-    sh(['ip', '-n', this.ns, 'link', 'set', 'lo', 'up']);
-    sh(['ip', '-n', this.ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.peer]);
-    sh(['ip', '-n', this.ns, 'addr', 'add', this.node.cidr, 'dev', 'eth0']);
-    sh(['ip', '-n', this.ns, 'link', 'set', 'eth0', 'up']);
-    sh(['ip', '-n', this.peer, 'link', 'set', 'eth0', 'up']);
+    must(['ip', 'netns', 'add', this.ns]);
+    must(['ip', 'netns', 'add', this.peer]);
+    must(['ip', '-n', this.ns, 'link', 'set', 'lo', 'up']);
+    must(['ip', '-n', this.ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.peer]);
+    must(['ip', '-n', this.ns, 'addr', 'add', this.node.cidr, 'dev', 'eth0']);
+    must(['ip', '-n', this.ns, 'link', 'set', 'eth0', 'up']);
+    must(['ip', '-n', this.peer, 'link', 'set', 'eth0', 'up']);
 
     const socket = join(this.dir, 'api.sock');
-    const root = spawn(process.execPath, [RELAY, 'unix-to-tcp', socket, '127.0.0.1', this.server.port], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const root = spawn(process.execPath, apiRelay.root(socket, this.server.port), { stdio: ['ignore', 'pipe', 'inherit'] });
     this.children.push(root);
-    await printed(root, 'listening', 'the root relay');
-    const inside = spawn('ip', ['netns', 'exec', this.ns, process.execPath, RELAY, 'tcp-to-unix', '127.0.0.1', this.server.port, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await listening(root, 'the root relay');
+    const inside = spawn('ip', ['netns', 'exec', this.ns, process.execPath, ...apiRelay.node(this.server.port, socket)], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.children.push(inside);
-    await printed(inside, 'listening', "the node's relay");
+    await listening(inside, "the node's relay");
 
     // -tt: the kernel's receive timestamp of each frame, seconds since the epoch.
     const dump = spawn('ip', ['netns', 'exec', this.ns, 'tcpdump', '-l', '-tt', '-n', '-i', 'eth0', '-s', '96', 'ip proto 112'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,20 +67,9 @@ export class KubeNode {
       dump.once('exit', (code) => reject(new Error(`tcpdump exited (${code})`)));
     });
 
-    const kubeconfig = join(this.dir, 'node.kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'bench', cluster: { server: `https://127.0.0.1:${this.server.port}`, 'certificate-authority-data': this.server.ca.toString('base64') } }],
-        users: [{ name: 'admin', user: { token: this.server.token } }],
-        contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'admin' } }],
-        'current-context': 'bench',
-      }),
-    );
+    const kubeconfig = writeKubeconfig(join(this.dir, 'node.kubeconfig'), { port: this.server.port, caData: this.server.ca.toString('base64'), user: 'admin', token: this.server.token });
     const v8 = (process.env['KEEPVIP_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
-    const args = [CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', this.node.name, '--socket', join(this.dir, 'keepvip.sock'), '--lock', join(this.dir, 'keepvip.lock'), '--advert-interval', advertInterval, '--log-level', 'warn'];
+    const args = [KEEPVIP_CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', this.node.name, '--socket', join(this.dir, 'keepvip.sock'), '--lock', join(this.dir, 'keepvip.lock'), '--advert-interval', advertInterval, '--log-level', 'warn'];
     this.keepvip = spawn('ip', ['netns', 'exec', this.ns, process.execPath, ...v8, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     this.children.push(this.keepvip);
   }

@@ -1,29 +1,25 @@
 /**
- * The lab cluster: a real control plane (scripts/kube, its own, since this test stops its API
- * server), three node namespaces on the lab bridge each running `keepvip run --kubernetes` as
- * the DaemonSet's ServiceAccount and a real kube-proxy (nftables mode, --hostname-override),
- * "pods" (namespaces behind their node, answering their name over HTTP) listed in
- * EndpointSlices the test writes, and a client namespace outside the nodes.
+ * The lab cluster (scripts/lab/cluster.ts, LabCluster): a real control plane (scripts/kube, its
+ * own, since this test stops its API server), three node namespaces on the lab bridge each
+ * running `keepvip run --kubernetes` as the DaemonSet's ServiceAccount and a real kube-proxy
+ * (nftables mode, --hostname-override), "pods" (namespaces on their node's cni0 bridge,
+ * answering their name over HTTP) listed in EndpointSlices the test writes, and a client
+ * namespace outside the nodes.
  *
  * The node namespaces reach the API server (127.0.0.1 in the root namespace) through a unix
  * socket (scripts/lab/relay.ts): no address outside the lab or its loopbacks is used.
  *
- * Routing: node i has pod CIDR 10.244.i.0/24 (its pod at .2 behind a veth) and routes to the
- * other nodes' pod CIDRs via their lab addresses, as a flat routed cluster network does.
+ * Routing: node i has pod CIDR 10.244.i.0/24 (its pod at .2) and routes to the other nodes'
+ * pod CIDRs via their lab addresses, as a flat routed cluster network does.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { KEEPVIP_CLI } from '../../../../scripts/lab/daemons.ts';
-import { eachLine, Wire } from '../../../../scripts/lab/wire.ts';
-import { keepvipStatus, Lab, LiveSet, oneHolder, signalDaemon, sleep, stableHolder, waitFor, type LabNode, type RunningDaemon } from './helpers.js';
+import { kubeBinaries, LabCluster, type Pod } from '../../../../scripts/lab/cluster.ts';
+import { readyEndpointSlice } from '../../../../scripts/lab/kube-objects.ts';
+import { Wire } from '../../../../scripts/lab/wire.ts';
+import { keepvipStatus, LiveSet, oneHolder, signalDaemon, sleep, stableHolder, waitFor, type Lab, type LabNode, type RunningDaemon } from './helpers.js';
 
-const repo = fileURLToPath(new URL('../../../../', import.meta.url));
-const kubeDir = join(repo, 'scripts/kube');
-const RELAY = join(repo, 'scripts/lab/relay.ts');
 const SUBNET = 7;
 const lanIp = (host: number) => `10.99.${SUBNET}.${host}`;
 const FRONT_VIP = lanIp(100); // LoadBalancer, eTP Cluster, endpoints on node1 and node2
@@ -49,99 +45,17 @@ const ADVERT_MS = 1_000;
 const SETTLED_MS = 3 * ADVERT_MS + 2_000;
 const DOWN_MS = Number(process.env['KEEPVIP_LAB_APISERVER_DOWN_S'] ?? 30) * 1000;
 
-function kubeBinaries(): string | undefined {
-  const bin = join(kubeDir, '.bin');
-  if (!existsSync(bin)) return undefined;
-  const dir = readdirSync(bin).map((d) => join(bin, d)).find((d) => existsSync(join(d, 'kube-proxy')) && existsSync(join(d, 'kubectl')));
-  return dir;
-}
-const binDir = kubeBinaries();
-if (binDir === undefined && process.env['CI']) throw new Error('scripts/kube/.bin has no kube-proxy and kubectl: run bash scripts/kube/build');
-const describeCluster = binDir === undefined ? describe.skip : describe;
-
-interface Pod {
-  readonly name: string;
-  readonly ns: string;
-  readonly ip: string;
-  readonly node: LabNode;
-}
+// In CI a missing build fails the start, naming scripts/kube/build; elsewhere the test is skipped.
+const describeCluster = kubeBinaries() === undefined && !process.env['CI'] ? describe.skip : describe;
 
 describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on every node', () => {
+  let cluster: LabCluster;
   let lab: Lab;
-  let state: string;
-  let adminKubeconfig: string;
-  let apiPort: number;
-  let apiSocket: string;
-  let rootRelay: ChildProcess;
   const pods: Pod[] = [];
-  const podNamespaces: string[] = [];
   const keepvips = new Map<string, RunningDaemon>();
   const live = new LiveSet();
-  const background: ChildProcess[] = [];
-  const env = () => ({ ...process.env, KEEPVIP_KUBE_STATE: state, KEEPVIP_KUBE_WATCH_PID: String(process.pid) });
-  const script = (name: string, ...args: string[]) => spawnSync('bash', [join(kubeDir, name), ...args], { env: env(), encoding: 'utf8' });
-
-  /** kubectl as the admin: the test's own writes (Nodes, Services, EndpointSlices, ConfigMap). */
-  function kubectl(args: string[], input = ''): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(join(binDir as string, 'kubectl'), args, { env: { ...process.env, KUBECONFIG: adminKubeconfig } });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
-      child.stdin.end(input);
-    });
-  }
-  const apply = (objects: unknown[]) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-
-  /** A kubeconfig for the node namespaces: the API server through the relay, a bearer token. */
-  async function tokenKubeconfig(name: string, account: string, namespace: string): Promise<string> {
-    const token = (await kubectl(['create', 'token', account, '-n', namespace, '--duration', '2h'])).trim();
-    const view = JSON.parse(await kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as { clusters: { cluster: { 'certificate-authority-data'?: string; server: string } }[] };
-    const cluster = view.clusters[0]?.cluster;
-    if (cluster === undefined) throw new Error('the admin kubeconfig has no cluster');
-    const file = join(lab.dir, `${name}.kubeconfig`);
-    const config = {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'lab', cluster: { server: `https://127.0.0.1:${apiPort}`, 'certificate-authority-data': cluster['certificate-authority-data'] } }],
-      users: [{ name, user: { token } }],
-      contexts: [{ name: 'lab', context: { cluster: 'lab', user: name } }],
-      'current-context': 'lab',
-    };
-    writeFileSync(file, JSON.stringify(config));
-    return file;
-  }
-
-  function spawnLogged(ns: string, name: string, args: string[]): ChildProcess {
-    const child = lab.spawn(ns, args);
-    const log = createWriteStream(join(lab.dir, `${name}.log`), { fd: openSync(join(lab.dir, `${name}.log`), 'a') });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    return child;
-  }
-
-  /** Starts a relay and waits until it listens. */
-  async function relay(child: ChildProcess, what: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      eachLine(child.stdout, (line) => line === 'listening' && resolve());
-      child.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
-    });
-  }
-
-  /** The nodes' only way to the API server: killing it cuts them off, the server runs on. */
-  async function startRootRelay(): Promise<void> {
-    rootRelay = spawn(process.execPath, [RELAY, 'unix-to-tcp', apiSocket, '127.0.0.1', String(apiPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    background.push(rootRelay);
-    await relay(rootRelay, 'the root relay');
-  }
-
-  function sh(args: string[]): void {
-    const r = spawnSync(args[0] as string, args.slice(1), { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
-  }
+  const kubectl = (args: string[]) => cluster.kubectl(args);
+  const apply = (objects: unknown[]) => cluster.apply(objects);
 
   /** What the client gets from http://IP/ (the pod's name), or the error. */
   function fetchFromClient(ip: string): string {
@@ -158,16 +72,7 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
 
   const holderOf = (vip: string, timeoutMs = 20_000, expected?: string) => oneHolder(lab, vip, live, timeoutMs, expected);
 
-  function endpointSlice(service: string, endpoints: readonly Pod[]) {
-    return {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${service}-lab`, namespace: 'web', labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'lab.keepvip.io' } },
-      addressType: 'IPv4',
-      endpoints: endpoints.map((p) => ({ addresses: [p.ip], conditions: { ready: true, serving: true, terminating: false }, nodeName: p.node.name })),
-      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    };
-  }
+  const endpointSlice = (service: string, endpoints: readonly Pod[]) => readyEndpointSlice('web', service, endpoints);
 
   function service(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) {
     return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'web', annotations }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }], ...spec } };
@@ -176,62 +81,18 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
   const vipConfigMap = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keepvip-vips', namespace: 'keepvip-system' }, data });
   const CONFIGMAP = { [PLAIN_VIP]: 'web/plain', [BAD_VIP]: 'web/plain:DR' };
 
-  function startKeepvipNode(node: LabNode, kubeconfig: string): RunningDaemon {
-    const socket = join(lab.dir, `${node.name}.sock`);
-    const args = [process.execPath, KEEPVIP_CLI, 'run', '--kubernetes', '--kubeconfig', kubeconfig, '--node-name', node.name, '--socket', socket, '--advert-interval', `${ADVERT_MS}ms`, '--log-level', 'debug'];
-    const child = spawnLogged(node.ns, `${node.name}.keepvip`, args);
-    const daemon: RunningDaemon = { kind: 'keepvip', node, process: child, logFile: join(lab.dir, `${node.name}.keepvip.log`), socket, pids: () => (child.pid === undefined ? [] : [child.pid]) };
-    keepvips.set(node.name, daemon);
-    return daemon;
-  }
-
   beforeAll(async () => {
-    state = mkdtempSync(join(kubeDir, '.run', `lab-cluster-${process.pid}-`));
-    rmSync(state, { recursive: true }); // up makes it, and marks it as its own
-    const up = script('up');
-    if (up.status !== 0) throw new Error(`scripts/kube/up failed: ${up.stderr}`);
-    adminKubeconfig = up.stdout.trim().split('\n').pop() ?? '';
-    apiPort = Number(/^KUBE_APISERVER_PORT=(\d+)$/m.exec(readFileSync(join(state, 'env'), 'utf8'))?.[1]);
-
-    lab = Lab.create({ nodes: 3, subnet: SUBNET });
-    // The root side of the bridge to the API server: a unix socket in the lab's scratch dir.
-    apiSocket = join(lab.dir, 'apiserver.sock');
-    await startRootRelay();
-
+    // A control plane of its own (this test stops its API server), the nodes connected to it
+    // through their relays, registered as Ready Nodes with the DaemonSet's RBAC.
+    cluster = await LabCluster.start({ nodes: 3, subnet: SUBNET });
+    lab = cluster.lab;
+    // One pod per node (10.244.N.2 behind its cni0), answering its name.
     for (const [i, node] of lab.nodes.entries()) {
-      const n = i + 1;
-      for (const sysctl of ['net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv4.conf.all.rp_filter=0']) sh(['ip', 'netns', 'exec', node.ns, 'sysctl', '-qw', sysctl]);
-      // The node's pod, behind a veth, with the node as its gateway.
-      const podNs = `${lab.prefix}-pod${n}`;
-      sh(['ip', 'netns', 'add', podNs]);
-      podNamespaces.push(podNs);
-      sh(['ip', '-n', podNs, 'link', 'set', 'lo', 'up']);
-      sh(['ip', '-n', node.ns, 'link', 'add', 'pods', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs]);
-      sh(['ip', '-n', node.ns, 'addr', 'add', `10.244.${n}.1/24`, 'dev', 'pods']);
-      sh(['ip', '-n', node.ns, 'link', 'set', 'pods', 'up']);
-      sh(['ip', '-n', podNs, 'addr', 'add', `10.244.${n}.2/24`, 'dev', 'eth0']);
-      sh(['ip', '-n', podNs, 'link', 'set', 'eth0', 'up']);
-      sh(['ip', '-n', podNs, 'route', 'add', 'default', 'via', `10.244.${n}.1`]);
-      for (const [j, other] of lab.nodes.entries()) if (j !== i) sh(['ip', '-n', node.ns, 'route', 'add', `10.244.${j + 1}.0/24`, 'via', other.ipv4]);
-      const pod: Pod = { name: `pod${n}`, ns: podNs, ip: `10.244.${n}.2`, node };
+      const pod = cluster.addPod(node, `pod${i + 1}`);
       pods.push(pod);
-      spawnLogged(podNs, pod.name, [process.execPath, '-e', `require('node:http').createServer((q, s) => s.end('${pod.name}')).listen(8080)`]);
-      await relay(spawnLogged(node.ns, `${node.name}.relay`, [process.execPath, RELAY, 'tcp-to-unix', '127.0.0.1', String(apiPort), apiSocket]), `${node.name}'s relay`);
+      cluster.spawnLogged(pod.ns, pod.name, [process.execPath, '-e', `require('node:http').createServer((q, s) => s.end('${pod.name}')).listen(8080)`]);
     }
-
-    // The cluster's objects: Nodes (lab addresses, Ready), RBAC for keepvip and kube-proxy.
-    const now = new Date().toISOString();
-    await apply(lab.nodes.map((node) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } } })));
-    for (const node of lab.nodes) {
-      const status = { addresses: [{ type: 'InternalIP', address: node.ipv4 }, { type: 'Hostname', address: node.name }], conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'lab node', lastHeartbeatTime: now, lastTransitionTime: now }] };
-      await kubectl(['patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
-    }
-    await kubectl(['apply', '-f', join(repo, 'daemonset/namespace.yaml'), '-f', join(repo, 'daemonset/rbac.yaml')]);
-    await apply([
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kube-proxy', namespace: 'kube-system' } },
-      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'lab:kube-proxy' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' }, subjects: [{ kind: 'ServiceAccount', name: 'kube-proxy', namespace: 'kube-system' }] },
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } },
-    ]);
+    await apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } }]);
     const [front, local, plain] = [
       service('front', { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: false }, { 'keepvip.io/loadBalancerIPs': FRONT_VIP }),
       service('local', { type: 'LoadBalancer', loadBalancerClass: 'keepvip.io/vrrp', externalTrafficPolicy: 'Local', allocateLoadBalancerNodePorts: false }, { 'keepvip.io/loadBalancerIPs': LOCAL_VIP }),
@@ -240,31 +101,16 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     const [pod1, pod2, pod3] = pods as [Pod, Pod, Pod];
     await apply([front, local, plain, endpointSlice('front', [pod1, pod2]), endpointSlice('local', [pod1]), endpointSlice('plain', [pod3]), vipConfigMap(CONFIGMAP)]);
 
-    const keepvipKubeconfig = await tokenKubeconfig('keepvip', 'keepvip', 'keepvip-system');
-    const proxyKubeconfig = await tokenKubeconfig('kube-proxy', 'kube-proxy', 'kube-system');
+    const keepvipKubeconfig = await cluster.tokenKubeconfig('keepvip', 'keepvip-system');
     for (const node of lab.nodes) {
-      spawnLogged(node.ns, `${node.name}.kube-proxy`, [
-        join(binDir as string, 'kube-proxy'),
-        '--proxy-mode', 'nftables',
-        '--hostname-override', node.name,
-        '--kubeconfig', proxyKubeconfig,
-        // Leave the namespace's conntrack sysctls alone (the host's, not kube-proxy's, to set).
-        '--conntrack-max-per-core', '0',
-        '--conntrack-tcp-timeout-established', '0',
-        '--conntrack-tcp-timeout-close-wait', '0',
-        '--healthz-bind-address', '127.0.0.1:10256',
-        '--metrics-bind-address', '127.0.0.1:10249',
-      ]);
-      startKeepvipNode(node, keepvipKubeconfig);
+      await cluster.startKubeProxy(node);
+      keepvips.set(node.name, cluster.startKeepvip(node, keepvipKubeconfig, ['--advert-interval', `${ADVERT_MS}ms`, '--log-level', 'debug']));
     }
   }, 120_000);
 
   afterAll(() => {
-    if (process.env['KEEPVIP_LAB_DEBUG']) spawnSync('cp', ['-r', lab.dir, `/tmp/kube-cluster-${process.pid}`]);
-    for (const child of background) if (child.exitCode === null) child.kill('SIGKILL');
-    lab?.destroy();
-    for (const ns of podNamespaces) spawnSync('ip', ['netns', 'del', ns]);
-    if (state !== undefined) script('down');
+    if (process.env['KEEPVIP_LAB_DEBUG'] && cluster !== undefined) spawnSync('cp', ['-r', cluster.lab.dir, `/tmp/kube-cluster-${process.pid}`]);
+    cluster?.stop();
   }, 60_000);
 
   const statusOf = (node: string) => keepvipStatus(lab, keepvips.get(node) as RunningDaemon) as { instances: { name: string; vips: string[]; services?: string[]; state: string; transitions: number }[] } | undefined;
@@ -323,13 +169,11 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: FRONT_VIP });
     await wire.ready();
     await sleep(1_000);
-    const stopped = script('apiserver', 'stop');
-    expect(stopped.status).toBe(0);
+    cluster.apiserver('stop');
     const downAt = Date.now();
     await sleep(DOWN_MS);
     expect(fetchFromClient(FRONT_VIP)).toMatch(/^pod[12]$/); // kube-proxy's rules stay too
-    const started = script('apiserver', 'start');
-    expect(started.status).toBe(0);
+    cluster.apiserver('start');
     const upAt = Date.now();
     const during = wire.frames.filter((f) => f.t >= downAt && f.t <= upAt);
     const senders = (frames: typeof during) => [...new Set(frames.filter((f) => f.kind === 'advert').map((f) => `VRID ${f.vrid} from ${f.srcMac} at ${f.priority}`))].sort();
@@ -361,15 +205,14 @@ describeCluster('the lab cluster: keepvip run --kubernetes with kube-proxy on ev
     const holders = await Promise.all(vips.map((vip) => stableHolder(lab, vip, live, SETTLED_MS)));
     const transitions = () => lab.nodes.map((n) => (statusOf(n.name)?.instances ?? []).map((i) => `${i.name}:${i.state}:${i.transitions}`).sort().join(' '));
     const before = transitions();
-    rootRelay.kill('SIGKILL'); // every watch and request of every node breaks
-    await new Promise((resolve) => rootRelay.once('exit', resolve));
+    await cluster.disconnect(); // every watch and request of every node breaks
     await apply([vipConfigMap({ ...CONFIGMAP, [LATE_VIP]: '', [AWAY_VIP]: '' })]);
     await sleep(5_000);
     expect(lab.holders(AWAY_VIP)).toEqual([]);
     expect(transitions()).toEqual(before);
     expect(await Promise.all(vips.map((vip) => holderOf(vip)))).toEqual(holders);
     const back = Date.now();
-    await startRootRelay();
+    await cluster.reconnect();
     await holderOf(AWAY_VIP, 30_000);
     // Within the watch backoff reached in 5 s away (4 s, ±20 %) and a reconcile, with room for a loaded machine.
     expect(Date.now() - back).toBeLessThan(20_000);
