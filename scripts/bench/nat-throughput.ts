@@ -377,7 +377,8 @@ async function main(): Promise<void> {
 /**
  * One mode's table. Per path: its rate and its CPU time per request, each as a paired ratio:
  * the path's measurement over the geometric mean of the direct measurements either side of it
- * (median, quartiles and range across rounds). The rate is what the goal asks for; the CPU time
+ * (median and quartiles across rounds, and the median's 95 % interval: whether a goal is shown
+ * or not). The rate is what the goal asks for; the CPU time
  * per request hardly depends on how much of the machine other sessions take, so it says what
  * a path costs where the rate cannot. With `hop-ct` measured, each NAT path's rate ratio is
  * also divided by the hop's of the same round: what the NAT adds to the path any Kubernetes
@@ -400,14 +401,18 @@ function report(title: string, seq: readonly Measurement[], chosen: readonly str
   const sorted = (v: readonly number[]) => [...v].sort((a, b) => a - b);
   const mid = (v: readonly number[], digits: number) => percentile(sorted(v), 50)?.toFixed(digits) ?? '–';
   const quartiles = (v: readonly number[], digits: number) => `${percentile(sorted(v), 25)?.toFixed(digits)}–${percentile(sorted(v), 75)?.toFixed(digits)}`;
+  const interval = (v: readonly number[]) => {
+    const ci = medianInterval(v);
+    return ci === undefined ? 'too few rounds' : `${ci[0].toFixed(2)}–${ci[1].toFixed(2)}`;
+  };
   const range = (v: readonly number[], digits: number) => `${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)}`;
   // Same round: the k-th ratio of each path comes from the k-th round.
   const hop = rateRatios.get('hop-ct');
   say(`\n#### ${title}\n`);
   say(
-    '| path | req/s: median (range) | req/s ÷ direct, paired: median (quartiles) | range | rounds >= 0.9 | ÷ hop-ct, same round | CPU µs per request: median | ÷ direct, paired: median (quartiles) | ksoftirqd µs per request | SYNs sent again |',
+    '| path | req/s: median (range) | req/s ÷ direct, paired: median (quartiles) | its median, 95 % interval | rounds >= 0.9 | ÷ hop-ct, same round | CPU µs per request: median | ÷ direct, paired: median (quartiles) | its median, 95 % interval | ksoftirqd µs per request | SYNs sent again |',
   );
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const name of ['direct', ...chosen]) {
     const rates = values(name, (m) => m.rate);
     const r = rateRatios.get(name) ?? [];
@@ -419,17 +424,38 @@ function report(title: string, seq: readonly Measurement[], chosen: readonly str
       `\`${name}\``,
       `${mid(rates, 0)} (${range(rates, 0)})`,
       isDirect ? '1' : `${mid(r, 2)} (${quartiles(r, 2)})`,
-      isDirect ? '' : range(r, 2),
+      isDirect ? '' : interval(r),
       isDirect ? '' : `${r.filter((v) => v >= 0.9).length} / ${r.length}`,
       nat ? `${mid(vsHop, 2)} (${quartiles(vsHop, 2)})` : '',
       mid(values(name, (m) => m.cpuUs), 0),
       isDirect ? '1' : `${mid(c, 2)} (${quartiles(c, 2)})`,
+      isDirect ? '' : interval(c),
       mid(values(name, (m) => m.softUs), 1),
       String(values(name, (m) => m.synRetrans).reduce((a, b) => a + b, 0)),
     ];
     say(`| ${cells.join(' | ')} |`);
   }
   say(`\nThe node's conntrack table held at most ${Math.max(0, ...seq.map((m) => m.conntrack))} connections after a measurement.`);
+}
+
+/**
+ * A 95 % confidence interval of the median of `values`, from order statistics alone (no
+ * assumption about the distribution): [x(k), x(n+1-k)] with the largest k for which
+ * P(Binomial(n, 1/2) <= k - 1) <= 2.5 %. Undefined below 6 values, where no such k exists.
+ */
+function medianInterval(values: readonly number[]): [number, number] | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  let k = 0;
+  let cdf = 0;
+  let term = 0.5 ** n;
+  for (let i = 0; i < n; i++) {
+    cdf += term;
+    if (cdf > 0.025) break;
+    k = i + 1;
+    term = (term * (n - i)) / (i + 1);
+  }
+  return k === 0 ? undefined : [sorted[k - 1] as number, sorted[n - k] as number];
 }
 
 function must(r: { code: number; stderr: string }): void {
