@@ -20,6 +20,7 @@ import { KEEPVIP_CLI, keepvipStatus, signalDaemon } from './daemons.ts';
 import { LabCluster, type Pod } from './cluster.ts';
 import type { LabNode } from './lab.ts';
 import { eachLine, Wire } from './wire.ts';
+import { TcpWire } from './tcp-wire.ts';
 import { waitFor } from './prober.ts';
 import { describeTimeline, failoverTimeline, type FailoverTimeline } from './failover-timeline.ts';
 import type { Attempt } from './keep-alive-client.ts';
@@ -356,7 +357,9 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     // Beside it, keep-alive clients over HTTP and HTTPS, established before the crash, and
     // tcpdump on the switch for the adverts and gratuitous ARPs (the crash's timeline).
     const wire = new Wire(lab, { ns: lab.switchNs, iface: 'br0', vip: VIP });
-    await wire.ready();
+    // Resets from the VIP to the client: which node refused or reset a connection, and when.
+    const resets = new TcpWire(lab, { ns: lab.switchNs, iface: 'br0', filter: `tcp and src host ${VIP} and tcp[tcpflags] & tcp-rst != 0` });
+    await Promise.all([wire.ready(), resets.ready()]);
     const keepAliveRuns = (['http', 'https'] as const).map((scheme) => {
       const child = cluster.spawnLogged(lab.client.ns, `keep-alive-${scheme}`, [
         process.execPath, KEEP_ALIVE_CLIENT, '--vip', VIP, '--scheme', scheme, '--host', 'test.com', '--path', '/reservation', '--source', source, '--cookie', cookie,
@@ -410,7 +413,7 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     for (const run of keepAliveRuns) run.child.kill('SIGKILL');
     // The new Master's adverts after the takeover (another may have advertised for a moment).
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await wire.stop();
+    await Promise.all([wire.stop(), resets.stop()]);
     for (const m of monitors) m.kill('SIGKILL');
     const added = deadEndpoint.filter((e) => e.node === next && /^add /.test(e.line)).at(0);
     const deleted = deadEndpoint.filter((e) => e.node === next && /^delete /.test(e.line)).at(0);
@@ -435,6 +438,9 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
     say(`keep-alive clients, the crash on the wire (tcpdump on the switch) beside their times (Master_Down_Interval: 3 x 100 ms adverts + skew for priority ${backupPriority}):`);
     say(`  ${describeTimeline(keepAlive.timeline)[0] ?? ''}`);
     for (const k of [keepAlive, keepAliveHttps]) for (const line of describeTimeline(k.timeline).slice(1)) say(`  ${k.scheme}: ${line}`);
+    const nodeOf = (mac: string) => lab.nodes.find((n) => n.mac === mac)?.name ?? mac;
+    const resetText = resets.segments.filter((r) => r.t > killedAt && r.t <= Math.max(keepAlive.timeline.firstAnswer.t, keepAliveHttps.timeline.firstAnswer.t)).map((r) => `+${Math.round(r.t - keepAlive.timeline.lastAdvert.t)} ${nodeOf(r.srcMac)} (:${r.sport}, flags ${r.flags})`);
+    if (resetText.length > 0) say(`  resets from the VIP to the client before those answers, ms after the last advert: ${resetText.join(', ')}`);
 
     const status: Record<string, string> = {};
     say('\nkeepvip status per node:');
