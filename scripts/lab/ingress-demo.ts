@@ -285,12 +285,21 @@ export async function runIngressDemo({ say }: IngressDemoOptions): Promise<Ingre
 
     // Settled: every node has the instance (the first one up is Master alone for a moment),
     // exactly one is Master and holds the VIP, and it is a node with an ingress pod.
-    const holder = await waitFor(`one node with an ingress pod to hold ${VIP}, the others Backup`, () => {
+    const settledHolder = () => {
       const h = lab.holders(VIP);
       const states = lab.nodes.map((n) => keepvipStatus(lab, daemons.get(n.name) as RunningDaemon)?.instances[0]?.state);
       const settled = states.filter((st) => st === 'Master').length === 1 && states.filter((st) => st === 'Backup').length === lab.nodes.length - 1;
       return settled && h.length === 1 && ingresses.some((p) => p.node.name === h[0]) ? h[0] : undefined;
-    }, 30_000, 100);
+    };
+    const what = `one node with an ingress pod to hold ${VIP}, the others Backup`;
+    let holder = await waitFor(what, settledHolder, 30_000, 100);
+    // For 1 s (three Master_Down_Intervals): a node that started late is Backup for one
+    // Master_Down_Interval before it preempts a Master of lower priority.
+    for (let since = Date.now(); Date.now() - since < 1_000; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      if (settledHolder() === holder) continue;
+      holder = await waitFor(what, settledHolder, 30_000, 100);
+      since = Date.now();
+    }
     say(`\n${holder} is Master for ${VIP} (a node with a ready ingress pod)`);
     // The forwarding is keepvip's own (no kube-proxy runs): the Master's NAT binding table.
     const natChains = await waitFor(`${holder}'s keepvip_nat table to bind ${VIP}:80 and :443`, () => {
