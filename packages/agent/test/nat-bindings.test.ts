@@ -387,6 +387,15 @@ describe("a takeover from a silent Master leaves its node's endpoints out (issue
     expect(h.set.runners()[0]?.counters.natEndpointsLeftOut).toBe(2);
   });
 
+  it('a plan that changes something else (the priority) with the same bindings, as new objects, keeps them out', async () => {
+    const { h } = await followed([web, tls], () => undefined);
+    const replanned = { ...inst('a', 51, '10.0.0.100', structuredClone([web, tls])), priority: 140 };
+    const report = await h.set.apply('controller', { instances: [replanned] });
+    expect(report.ok && report.instances[0]?.fields).toEqual(['priority']);
+    await h.set.reconcile();
+    expect(h.nat.installed).toEqual([without(web, DEAD), without(tls, DEAD)]);
+  });
+
   it('a binding is never emptied: when the silent node holds all its endpoints, it keeps them', async () => {
     const { h } = await followed([web, only], () => undefined);
     expect(h.nat.installed).toEqual([without(web, DEAD), only]);

@@ -20,8 +20,12 @@ import type { NatBinding } from '../ports.js';
 /** One instance's exclusion, since its takeover from `address`. */
 interface Held {
   readonly address: string;
-  /** Binding key -> the binding as planned at the takeover (JSON); a key gone: the plan changed it. */
-  readonly asPlanned: Map<string, string>;
+  /**
+   * Binding key -> the binding as planned at the takeover (JSON), with the last object seen
+   * equal to it (compared first: a takeover of many instances syncs once per instance, and an
+   * unchanged plan hands the same objects); a key gone: the plan changed it.
+   */
+  readonly asPlanned: Map<string, { json: string; seen: NatBinding }>;
   /** Every endpoint left out since the takeover, counted once. */
   readonly counted: Set<string>;
   /** The endpoints left out at the last call, and as text. */
@@ -55,7 +59,7 @@ export class SilentNodeEndpoints {
       return { bindings, address: held?.address ?? null, leftOut: [], newlyLeftOut: 0, changed: held !== undefined && held.leftOut.length > 0 };
     }
     if (held === undefined || held.address !== silentMaster) {
-      held = { address: silentMaster, asPlanned: new Map(bindings.map((b) => [bindingKey(b), JSON.stringify(b)])), counted: new Set(), leftOut: [], leftOutText: '' };
+      held = { address: silentMaster, asPlanned: new Map(bindings.map((b) => [bindingKey(b), { json: JSON.stringify(b), seen: b }])), counted: new Set(), leftOut: [], leftOutText: '' };
       this.#held.set(name, held);
     }
     const out: NatBinding[] = [];
@@ -64,7 +68,10 @@ export class SilentNodeEndpoints {
     for (const b of bindings) {
       const key = bindingKey(b);
       const planned = held.asPlanned.get(key);
-      if (planned !== undefined && planned !== JSON.stringify(b)) held.asPlanned.delete(key);
+      if (planned !== undefined && planned.seen !== b) {
+        if (planned.json === JSON.stringify(b)) planned.seen = b;
+        else held.asPlanned.delete(key);
+      }
       const kept = held.asPlanned.has(key) ? b.endpoints.filter((e) => e.node?.address !== silentMaster) : b.endpoints;
       if (kept.length === 0 || kept.length === b.endpoints.length) {
         out.push(b);
