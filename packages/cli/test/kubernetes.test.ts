@@ -187,6 +187,7 @@ describe('keepvip run: the flags of --kubernetes, checked before anything starts
     [['--kubernetes', '--node-name', 'a', '--advert-interval', '15ms'], expect.stringMatching(/^keepvip run: --advert-interval: .*10ms\.\.40950ms/)],
     [['--kubernetes', '--node-name', 'a', '--metrics-listen', '9650'], 'keepvip run: --metrics-listen: "9650" is not host:port\n'],
     [['--kubernetes', '--node-name', 'a', '--metrics-listen', '[fd00::1]:70000'], 'keepvip run: --metrics-listen: "[fd00::1]:70000" has port 70000, outside 1..65535\n'],
+    [['--kubernetes', '--node-name', 'a', '--metrics-listen', 'local host:9650'], 'keepvip run: --metrics-listen: "local host:9650" has host "local host", which is neither an IP address nor a host name\n'],
   ])('%j is refused (exit 2) naming the flag', (args, message) => {
     expect(run(args)).toEqual({ code: 2, stderr: message });
   });
