@@ -101,6 +101,10 @@ export class Daemon {
     const { config, warnings } = await this.loadConfig();
     if (this.options.logger === undefined) reconfigureLogger(this.log, this.logSettings(config.global));
     for (const warning of warnings) this.log.warn(warning);
+    const fileListen = config.global.metrics?.listen;
+    if (this.options.metricsListen !== undefined && fileListen !== undefined && fileListen !== this.options.metricsListen) {
+      this.log.warn(`global.metrics.listen "${fileListen}" is not used: the command line's "${this.options.metricsListen}" wins`);
+    }
     this.config = config;
     // keepalived leaves VIPs behind when SIGKILLed; another node may own them by now.
     const purged: string[] = [];

@@ -136,6 +136,7 @@ describe('Daemon', () => {
     await flagged.start();
     const [, filePort] = served();
     expect(filePort).not.toBe(1);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'global.metrics.listen "127.0.0.1:1" is not used: the command line\'s "127.0.0.1:0" wins' }));
     expect(await scrape(filePort as number)).toContain('keepvip_instance_state{');
     s.write([s.instance('a', 51)], ['metrics: { listen: "127.0.0.1:2" }']);
     expect(await flagged.reload()).toEqual({ ok: true, instances: [{ name: 'a', source: 'file', outcome: 'unchanged' }], global: [] });
