@@ -280,14 +280,15 @@ function show(ms: number | undefined): string {
 function failoverTable(rounds: readonly CrashRound[], advertMs: number): string {
   const head = [
     `Keep-alive client across the Master's crash, adverts every ${advertMs} ms (ms; goal: crash -> first answer <= Master_Down_Interval + 100):`,
-    '| crash | phase (last advert -> crash) | last advert -> new Master\'s first advert | Master_Down_Interval | crash -> first advert | new Master\'s first frame -> answer | its GARP -> answer | crash -> answer | last advert -> answer (worst phase) | goal | TCP alone: reset after takeover / answered after crash |',
+    '| crash | phase (last advert -> crash) | last advert -> new Master\'s first advert | Master_Down_Interval | crash -> first advert | new Master\'s first frame -> answer | first GARP -> answer | crash -> answer | last advert -> answer (worst phase) | goal | TCP alone: reset after takeover / answered after crash |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  const cells = (values: readonly number[]) => values.map((v) => Math.round(v).toString());
+  // NaN: a figure a crash did not have (no gratuitous ARP captured).
+  const cells = (values: readonly number[]) => values.map((v) => (Number.isNaN(v) ? '-' : Math.round(v).toString()));
   const pick = (f: (t: FailoverTimeline) => number) => rounds.map((r) => f(r.timeline));
   const columns = [pick((t) => t.phaseMs), pick((t) => t.takeoverMs), pick((t) => t.masterDownIntervalMs), pick((t) => t.crashToFirstAdvertMs), pick((t) => t.takeoverToAnswerMs), pick((t) => t.garpToAnswerMs ?? Number.NaN), pick((t) => t.crashToAnswerMs), pick((t) => t.lastAdvertToAnswerMs), pick((t) => t.goalMs)];
   const lines = rounds.map((r, i) => `| ${i + 1} | ${columns.map((col) => cells([col[i] as number])[0]).join(' | ')} | ${show(r.tcpOnly.resetAt)} / ${show(r.tcpOnly.answeredMs)} |`);
-  const medians = columns.map((col) => Math.round(median([...col].sort((a, b) => a - b)) ?? 0).toString());
+  const medians = columns.map((col) => cells([median(col.filter((v) => !Number.isNaN(v))) ?? Number.NaN])[0]);
   const met = rounds.filter((r) => r.timeline.crashToAnswerMs <= r.timeline.goalMs).length;
   const metWorst = rounds.filter((r) => r.timeline.lastAdvertToAnswerMs <= r.timeline.goalMs).length;
   return [...head, ...lines, `| median | ${medians.join(' | ')} | |`, '', `crash -> first answer within the goal: ${met} of ${rounds.length}; at the worst phase (from the last advert): ${metWorst} of ${rounds.length}`].join('\n');
