@@ -11,8 +11,11 @@
  *                              `-- pb --- pod b 10.221.2.2 (UDP 5353, HTTP 8080)
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { UdpFlowsToEndpoints } from '../src/conntrack/conntrack.js';
 import type { NatBinding } from '../src/nft/nat-binding.js';
+import { NatBindings } from '../src/nft/nat-bindings.js';
 import { Lab, type Child } from './helpers/lab.js';
+import { nftInNamespace } from './helpers/nft.js';
 
 jest.setTimeout(120_000);
 
@@ -178,5 +181,50 @@ describe('NAT binding: UDP conntrack entries of removed endpoints', () => {
     expect(after.map((e) => e.reply.source)).toEqual(after.map(() => podIp('b', 6)));
     expect(report.failures).toEqual([]);
     expect(report.conntrackDeleted).toBeGreaterThan(0);
+  });
+});
+
+describe('NatBindings: the deletion of stale UDP flows holds its callers, never the next transaction', () => {
+  const lab = new Lab();
+  let nft: Awaited<ReturnType<typeof nftInNamespace>>;
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0) throw new Error('end-to-end tests need root (network namespaces)');
+    await lab.addNamespace('node');
+    nft = await nftInNamespace(lab, 'node');
+  });
+  afterAll(async () => {
+    await nft?.dispose();
+    await lab.destroy();
+  });
+
+  test('a change waiting on a slow deletion; the next change commits and resolves meanwhile; the first then resolves with its report', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const asked: UdpFlowsToEndpoints[] = [];
+    const nat = new NatBindings({
+      nft: nft.nft,
+      conntrack: {
+        deleteUdpFlows: async (flows) => {
+          asked.push(flows);
+          await gate;
+          return 3;
+        },
+      },
+    });
+    const [udp, tcp] = bindings(PODS);
+    await nat.apply([udp as NatBinding]);
+    let firstDone = false;
+    const first = nat.apply([{ ...(udp as NatBinding), endpoints: [{ address: podIp('b', 4), port: 5353 }] }]).then((r) => ((firstDone = true), r));
+    const second = nat.apply([{ ...(udp as NatBinding), endpoints: [{ address: podIp('b', 4), port: 5353 }] }, tcp as NatBinding]);
+    // The second change is in the kernel while the first's deletion still waits (10 s: a generous bound for one nft run).
+    const late = new Promise((r) => setTimeout(() => r('the second change waited for the first deletion'), 10_000).unref());
+    expect(await Promise.race([second, late])).toEqual({ conntrackDeleted: 0, conntrackFailures: [] });
+    expect(await lab.exec('node', ['nft', 'list', 'table', 'inet', 'keepvip_nat'])).toContain('tcp . 80');
+    expect(firstDone).toBe(false);
+    expect(asked).toEqual([{ family: 4, vip: VIP, port: 53, endpoints: [{ address: podIp('a', 4), port: 5353 }] }]);
+    release();
+    expect(await first).toEqual({ conntrackDeleted: 3, conntrackFailures: [] });
+    await nat.remove();
   });
 });

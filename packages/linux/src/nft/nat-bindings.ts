@@ -147,9 +147,16 @@ export class NatBindings {
     const next = this.#next;
     if (next === undefined) return;
     this.#next = undefined;
-    this.#running = this.#transact(next.bindings).then(
-      (report) => next.waiters.forEach((w) => w.resolve(report)),
+    const committed = this.#transact(next.bindings);
+    // The callers wait for the stale flows' deletion too; the next transaction only for the
+    // commit (a Master's rules are never late behind the flows another instance left).
+    committed.then(
+      (stale) => void this.#deleteStaleFlows(stale).then((report) => next.waiters.forEach((w) => w.resolve(report))),
       (error: unknown) => next.waiters.forEach((w) => w.reject(error)),
+    );
+    this.#running = committed.then(
+      () => undefined,
+      () => undefined,
     );
     void this.#running.then(() => {
       this.#running = undefined;
@@ -157,12 +164,13 @@ export class NatBindings {
     });
   }
 
-  async #transact(bindings: readonly ValidBinding[]): Promise<NatApplyReport> {
+  /** Commits `bindings`; resolves with the UDP flows the commit left stale. */
+  async #transact(bindings: readonly ValidBinding[]): Promise<UdpFlowsToEndpoints[]> {
     let known = this.#known;
     // The same list (a check) or the same bindings: nothing to change.
     if (known !== undefined && (known === bindings || JSON.stringify(known) === JSON.stringify(bindings))) {
       // Nothing to change, if the table is still there (a firewall reload may flush every table).
-      if (known.length === 0 || (await this.#tableExists())) return NOTHING_DONE;
+      if (known.length === 0 || (await this.#tableExists())) return [];
       known = undefined;
     }
     this.#known = undefined;
@@ -176,10 +184,10 @@ export class NatBindings {
     this.#known = bindings;
     const before = this.#committed;
     this.#committed = bindings;
-    return this.#deleteStaleFlows(staleUdpFlows(before, bindings));
+    return staleUdpFlows(before, bindings);
   }
 
-  /** After the commit: flows already there keep their DNAT until their entries go. */
+  /** After the commit: flows already there keep their DNAT until their entries go. Never rejects. */
   async #deleteStaleFlows(stale: readonly UdpFlowsToEndpoints[]): Promise<NatApplyReport> {
     let deleted = 0;
     const failures: ConntrackFlushFailure[] = [];
