@@ -197,8 +197,11 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
     // yield; both watched the dead Master fall silent.
     const next = nodeNamed(await stableHolder(cluster.lab, FRONT_VIP, live, 1_500, 15_000));
     expect(next.name).not.toBe(holder);
-    const table = natTable(next) ?? '';
-    expect(table).toContain('"web/front:http"');
+    // The VIP is added before the table's transaction (and announced after it): a loaded machine may show the gap.
+    const table = await waitFor(`${next.name}'s table to bind ${FRONT_VIP}`, () => {
+      const t = natTable(next);
+      return t?.includes('"web/front:http"') === true ? t : undefined;
+    }, 10_000, 50);
     expect(table).not.toContain(` to ${dead.ip}:`);
     for (const p of pods) if (p !== dead) expect(table).toContain(` to ${p.ip}:`);
     // Every new connection reaches a live pod: 30 spread at random over the three pods would
