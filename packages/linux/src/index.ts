@@ -53,7 +53,7 @@ export { NftError } from './nft/nft.js';
 export { releaseFreeMemory } from './memory/release.js';
 
 export { NatBindings, parseTableListing, type NatBindingsOptions, type NatApplyReport, type ConntrackFlushFailure } from './nft/nat-bindings.js';
-export { Conntrack, type ConntrackOptions, type UdpFlowsToEndpoints } from './conntrack/conntrack.js';
+export { Conntrack, type ConntrackOptions, type UdpFlowsOutcome, type UdpFlowsToEndpoints } from './conntrack/conntrack.js';
 export {
   validateBindings,
   MAX_AFFINITY_TIMEOUT_SECONDS,

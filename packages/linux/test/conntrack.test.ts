@@ -68,6 +68,21 @@ describe('requests (golden bytes)', () => {
     );
   });
 
+  goldenTest('a dump of every UDP flow of a family (several bindings at once): the protocol alone, in the tuple and the filter', () => {
+    const message = dumpRequest({ family: 4, protocol: IPPROTO_UDP });
+    setSequence(message, 5);
+    expect(hex(message)).toBe(
+      fromHexText(
+        '34000000 0101 0103 05000000 00000000',
+        '02 00 0000',
+        '1400 0180',
+        '0400 0180', //   CTA_TUPLE_IP, empty
+        '0c00 0280 0500 0100 11000000', //   CTA_TUPLE_PROTO { CTA_PROTO_NUM 17 }
+        '0c00 1980 0800 0100 08000000', // PROTO_NUM
+      ),
+    );
+  });
+
   goldenTest('IPv4 delete: CT_DELETE|ACK of the whole original tuple, its zone and its id (both be16/be32)', () => {
     const message = deleteRequest({ ...sample, zone: 7, id: 0xdeadbeef });
     setSequence(message, 3);
@@ -285,6 +300,7 @@ class FakeConntrack {
   /** Entries that expire between the dump and their delete (ENOENT). */
   readonly vanish = new Set<string>();
   requests = 0;
+  dumps = 0;
   closed = 0;
   #queue: Uint8Array[] = [];
   #onReadable: ((error: null) => void) | undefined;
@@ -326,6 +342,7 @@ class FakeConntrack {
     const type = v.getUint16(4, le);
     const seq = v.getUint32(8, le);
     if (type === 0x101) {
+      this.dumps++;
       for (const e of this.table.values()) this.#queue.push(frame(CT_NEW, 2, seq, entryPayload(e)));
       this.#queue.push(frame(3, 2, seq, new Uint8Array(4)));
       return;
@@ -358,32 +375,46 @@ describe('Conntrack.deleteUdpFlows', () => {
       flow('10.0.1.2', 1005, '10.1.0.1', 5354), // the removed address at another target port
     ];
     const kernel = new FakeConntrack([...stale, ...kept]);
-    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone)).toBe(2);
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows([gone])).toEqual([{ flows: gone, deleted: 2 }]);
     expect([...kernel.table.values()]).toEqual(kept);
     expect(kernel.closed).toBe(1);
+  });
+
+  test('several bindings: one dump for the family, each binding its own flows and count, in order', async () => {
+    const other = { family: 4 as const, vip: '10.0.0.100', port: 54, endpoints: [{ address: '10.1.0.1', port: 5353 }] };
+    const entries = [flow('10.0.1.2', 1000, '10.1.0.1', 5353), flow('10.0.1.2', 1004, '10.1.0.1', 5353, 17, 54), flow('10.0.1.3', 1005, '10.1.0.1', 5353, 17, 54)];
+    const kernel = new FakeConntrack([...entries, flow('10.0.1.2', 1002, '10.1.0.2', 5353)]);
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows([other, gone])).toEqual([
+      { flows: other, deleted: 2 },
+      { flows: gone, deleted: 1 },
+    ]);
+    expect(kernel.dumps).toBe(1);
+    expect(kernel.table.size).toBe(1);
   });
 
   test('an entry gone before its delete (ENOENT) is neither counted nor a failure', async () => {
     const kernel = new FakeConntrack([flow('10.0.1.2', 1000, '10.1.0.1', 5353), flow('10.0.1.3', 1001, '10.1.0.1', 5353)]);
     kernel.vanish.add(tupleKey(flow('10.0.1.3', 1001, '10.1.0.1', 5353).original));
-    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone)).toBe(1);
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows([gone])).toEqual([{ flows: gone, deleted: 1 }]);
   });
 
-  test('a refused delete: every other entry is still deleted, then it rejects with the errno and the count', async () => {
+  test('a refused delete: every other entry is still deleted, then its binding fails with the errno and the count', async () => {
     const entries = [1000, 1001, 1002].map((p) => flow('10.0.1.2', p, '10.1.0.1', 5353));
     const kernel = new FakeConntrack(entries);
     kernel.refuse.add(tupleKey((entries[1] as ConntrackEntry).original));
-    const failed = new Conntrack({ addon: kernel.addon }).deleteUdpFlows(gone);
-    await expect(failed).rejects.toMatchObject({ code: 'EPERM', message: expect.stringContaining('deleted 2 of 3 UDP conntrack entries to 10.0.0.100 port 53') });
+    const [outcome] = await new Conntrack({ addon: kernel.addon }).deleteUdpFlows([gone]);
+    expect(outcome).toMatchObject({ flows: gone, deleted: 2, error: { code: 'EPERM', message: expect.stringContaining('deleted 2 of 3 UDP conntrack entries to 10.0.0.100 port 53') } });
     expect([...kernel.table.values()]).toEqual([entries[1]]);
     expect(kernel.closed).toBe(1);
   });
 
   test('no endpoints: no request; an addon built before netfilterOpen: a named error saying to rebuild it', async () => {
     const kernel = new FakeConntrack([]);
-    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows({ ...gone, endpoints: [] })).toBe(0);
+    const none = { ...gone, endpoints: [] };
+    expect(await new Conntrack({ addon: kernel.addon }).deleteUdpFlows([none])).toEqual([{ flows: none, deleted: 0 }]);
     expect(kernel.requests).toBe(0);
     const old = { ...kernel.addon, netfilterOpen: undefined } as unknown as NativeAddon;
-    await expect(new Conntrack({ addon: old }).deleteUdpFlows(gone)).rejects.toMatchObject({ name: 'AddonNotBuiltError', message: expect.stringContaining('build:native') });
+    const [outcome] = await new Conntrack({ addon: old }).deleteUdpFlows([gone]);
+    expect(outcome).toMatchObject({ deleted: 0, error: { code: 'ENOSYS', message: expect.stringContaining('build:native') } });
   });
 });

@@ -55,8 +55,8 @@ describe('NAT binding: UDP conntrack entries of removed endpoints', () => {
   }
 
   const apply = (via: Child, desired: NatBinding[]) => ask(via, { op: 'apply', bindings: desired }) as Promise<{ conntrackDeleted: number; failures: unknown[] }>;
-  const send = async (key: string, host = VIP): Promise<string> => {
-    const r = await ask(udp, { op: 'send', key, host, port: 53 });
+  const send = async (key: string, host = VIP, port = 53): Promise<string> => {
+    const r = await ask(udp, { op: 'send', key, host, port });
     return (r['name'] as string | undefined) ?? `error ${String(r['error'])}`;
   };
   const entries = async (protocol: number, port: number, vip = VIP): Promise<Entry[]> =>
@@ -156,19 +156,24 @@ describe('NAT binding: UDP conntrack entries of removed endpoints', () => {
     expect(await ask(http, { op: 'again', key: tcp.key })).toMatchObject({ name: 'a', localPort: tcp.localPort, reused: true });
   });
 
-  test('the binding removed (its VIP left this node): every UDP entry to VIP:port goes, TCP entries stay', async () => {
-    await apply(node, bindings(PODS));
+  test('the bindings removed (their VIP left this node): every UDP entry to each VIP:port goes, TCP entries stay', async () => {
+    // A second UDP port of the Service (VIP:54 to the same pods' 5353): two bindings leave at once.
+    const udp54: NatBinding = { ...(bindings(PODS)[0] as NatBinding), port: 54 };
+    await apply(node, [...bindings(PODS), udp54]);
     await flowPerPod();
+    expect(PODS).toContain(await send(`u${nextKey++}`, VIP, 54));
     const tcpBefore = await entries(IPPROTO_TCP, 80);
     expect(tcpBefore.length).toBeGreaterThan(0);
-    expect((await entries(IPPROTO_UDP, 53)).length).toBeGreaterThan(0);
-    // Only the TCP binding stays: the UDP binding is gone whole.
+    const udpBefore = [...(await entries(IPPROTO_UDP, 53)), ...(await entries(IPPROTO_UDP, 54))];
+    expect(udpBefore.length).toBeGreaterThan(1);
+    // Only the TCP binding stays: both UDP bindings are gone whole.
     const report = await apply(node, bindings(PODS).filter((b) => b.protocol === 'TCP'));
     expect(report.failures).toEqual([]);
-    expect(report.conntrackDeleted).toBeGreaterThan(0);
-    expect(await entries(IPPROTO_UDP, 53)).toEqual([]);
+    expect(report.conntrackDeleted).toBe(udpBefore.length);
+    expect([...(await entries(IPPROTO_UDP, 53)), ...(await entries(IPPROTO_UDP, 54))]).toEqual([]);
     expect((await entries(IPPROTO_TCP, 80)).map((e) => e.id).sort()).toEqual(tcpBefore.map((e) => e.id).sort());
   });
+
 
   test('IPv6: the same', async () => {
     await apply(node, bindings(PODS, 6));
@@ -205,10 +210,10 @@ describe('NatBindings: the deletion of stale UDP flows holds its callers, never 
     const nat = new NatBindings({
       nft: nft.nft,
       conntrack: {
-        deleteUdpFlows: async (flows) => {
-          asked.push(flows);
+        deleteUdpFlows: async (list) => {
+          asked.push(...list);
           await gate;
-          return 3;
+          return list.map((flows) => ({ flows, deleted: 3 }));
         },
       },
     });

@@ -36,6 +36,24 @@ export interface ConntrackOptions {
 /** Deletes in flight at once: their ACKs fit the socket's buffer many times over. */
 const DELETE_BATCH = 256;
 
+/** What became of one binding's stale flows: how many entries went, and why the others did not. */
+export interface UdpFlowsOutcome {
+  readonly flows: UdpFlowsToEndpoints;
+  readonly deleted: number;
+  /** A NetlinkError (EPERM without CAP_NET_ADMIN, ...) if some entries stayed; absent if none did. */
+  readonly error?: unknown;
+}
+
+/** One binding's flows while they are deleted. */
+interface Target {
+  readonly flows: UdpFlowsToEndpoints;
+  readonly vip: string;
+  readonly gone: ReadonlySet<string>;
+  found: number;
+  deleted: number;
+  failure: unknown;
+}
+
 export class Conntrack {
   readonly #addon: NativeAddon | undefined;
 
@@ -44,44 +62,59 @@ export class Conntrack {
   }
 
   /**
-   * Deletes the conntrack entries of UDP flows to `flows.vip:port` whose reply source is one of
-   * `flows.endpoints`; resolves with how many went. An entry already gone (expired, or deleted
-   * by someone else) is not a failure. Rejects with NetlinkError (EPERM without CAP_NET_ADMIN)
-   * after trying every entry, saying how many were deleted.
+   * Deletes, for each of `list`, the conntrack entries of UDP flows to its `vip:port` whose reply
+   * source is one of its `endpoints`; resolves with an outcome per item, in order. Never
+   * rejects. An entry already gone (expired, or deleted by someone else) is not a failure; a
+   * refused delete fails its item after every entry was tried. One dump per family: a Master
+   * that leaves with many UDP bindings walks the table once, not once per binding.
    */
-  async deleteUdpFlows(flows: UdpFlowsToEndpoints): Promise<number> {
-    if (flows.endpoints.length === 0) return 0;
-    const vip = normalizeIp(flows.vip);
-    const gone = new Set(flows.endpoints.map((e) => `${normalizeIp(e.address)} ${e.port}`));
+  async deleteUdpFlows(list: readonly UdpFlowsToEndpoints[]): Promise<UdpFlowsOutcome[]> {
+    const targets = list.map(
+      (flows): Target => ({ flows, vip: normalizeIp(flows.vip), gone: new Set(flows.endpoints.map((e) => `${normalizeIp(e.address)} ${e.port}`)), found: 0, deleted: 0, failure: undefined }),
+    );
+    for (const family of [4, 6] as const) {
+      const mine = targets.filter((t) => t.flows.family === family && t.gone.size > 0);
+      if (mine.length > 0) await this.#deleteFamily(family, mine);
+    }
+    return targets.map((t) => {
+      if (t.failure === undefined) return { flows: t.flows, deleted: t.deleted };
+      const why = t.failure instanceof Error ? t.failure.message : String(t.failure);
+      const error = new NetlinkError(errnoOf(t.failure) ?? 'EIO', `deleted ${t.deleted} of ${t.found} UDP conntrack entries to ${t.vip} port ${t.flows.port}: ${why}`, { cause: t.failure });
+      return { flows: t.flows, deleted: t.deleted, error };
+    });
+  }
+
+  async #deleteFamily(family: Family, targets: readonly Target[]): Promise<void> {
+    const byDestination = new Map(targets.map((t) => [`${t.vip} ${t.flows.port}`, t]));
     // Matched while the dump is read: a kernel without CTA_FILTER sends the whole table.
-    const stale = (type: number, payload: Uint8Array): ConntrackEntry | undefined => {
-      const e = parseEntry(type, payload);
-      const matches =
-        e !== undefined &&
-        e.original.protocol === IPPROTO_UDP &&
-        e.original.destination === vip &&
-        e.original.destinationPort === flows.port &&
-        gone.has(`${e.reply.source} ${e.reply.sourcePort}`);
-      return matches ? e : undefined;
+    const stale = (type: number, payload: Uint8Array): { entry: ConntrackEntry; target: Target } | undefined => {
+      const entry = parseEntry(type, payload);
+      if (entry === undefined || entry.original.protocol !== IPPROTO_UDP) return undefined;
+      const target = byDestination.get(`${entry.original.destination} ${entry.original.destinationPort}`);
+      return target?.gone.has(`${entry.reply.source} ${entry.reply.sourcePort}`) === true ? { entry, target } : undefined;
     };
-    const socket = new RtNetlinkSocket({ protocol: 'netfilter', ...(this.#addon === undefined ? {} : { addon: this.#addon }) });
+    // One binding: the kernel narrows the dump to its VIP:port; several: to UDP.
+    const only = targets.length === 1 ? targets[0] : undefined;
+    const request = dumpRequest(only === undefined ? { family, protocol: IPPROTO_UDP } : { family, protocol: IPPROTO_UDP, destination: only.vip, port: only.flows.port });
+    let socket: RtNetlinkSocket | undefined;
     try {
-      const entries = await socket.request('conntrack dump', dumpRequest({ family: flows.family, protocol: IPPROTO_UDP, destination: vip, port: flows.port }), stale);
-      let deleted = 0;
-      let failure: unknown;
-      for (let i = 0; i < entries.length; i += DELETE_BATCH) {
-        const batch = entries.slice(i, i + DELETE_BATCH).map((e) => socket.request('conntrack delete', deleteRequest(e), () => undefined));
-        for (const outcome of await Promise.allSettled(batch)) {
-          if (outcome.status === 'fulfilled') deleted++;
-          else if (errnoOf(outcome.reason) !== 'ENOENT') failure ??= outcome.reason;
-        }
+      socket = new RtNetlinkSocket({ protocol: 'netfilter', ...(this.#addon === undefined ? {} : { addon: this.#addon }) });
+      const found = await socket.request('conntrack dump', request, stale);
+      for (const f of found) f.target.found++;
+      for (let i = 0; i < found.length; i += DELETE_BATCH) {
+        const batch = found.slice(i, i + DELETE_BATCH);
+        const outcomes = await Promise.allSettled(batch.map((f) => (socket as RtNetlinkSocket).request('conntrack delete', deleteRequest(f.entry), () => undefined)));
+        outcomes.forEach((outcome, j) => {
+          const target = (batch[j] as { target: Target }).target;
+          if (outcome.status === 'fulfilled') target.deleted++;
+          else if (errnoOf(outcome.reason) !== 'ENOENT') target.failure ??= outcome.reason;
+        });
       }
-      if (failure !== undefined) {
-        throw new NetlinkError(errnoOf(failure) ?? 'EIO', `deleted ${deleted} of ${entries.length} UDP conntrack entries to ${vip} port ${flows.port}`, { cause: failure });
-      }
-      return deleted;
+    } catch (error) {
+      // No socket or no dump: nothing of this family was deleted.
+      for (const t of targets) t.failure ??= error;
     } finally {
-      socket.close();
+      socket?.close();
     }
   }
 }

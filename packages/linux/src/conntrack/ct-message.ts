@@ -56,30 +56,26 @@ const be32 = (type: number, value: number): Attribute => ({ type, value: Uint8Ar
 const nfgenmsg = (family: Family): Uint8Array => Uint8Array.of(AF[family], 0, 0, 0);
 const messageType = (msg: number): number => (NFNL_SUBSYS_CTNETLINK << 8) | msg;
 
-/** Which flows a dump asks for: those whose original destination is destination:port of `protocol`. */
-export interface FlowDestination {
+/** Which flows a dump asks for: those of `protocol` whose original destination is destination:port (both absent: any). */
+export type FlowDestination = {
   readonly family: Family;
   readonly protocol: number;
-  readonly destination: string;
-  readonly port: number;
-}
+} & ({ readonly destination: string; readonly port: number } | { readonly destination?: undefined; readonly port?: undefined });
 
 /**
  * IPCTNL_MSG_CT_GET with NLM_F_DUMP: the entries of `family` whose original tuple goes to
- * `destination:port` over `protocol`, filtered in the kernel (CTA_FILTER, Linux 5.8; an older
+ * `destination:port` (if given) over `protocol`, filtered in the kernel (CTA_FILTER, Linux 5.8; an older
  * kernel ignores it and dumps the family's table, so the caller matches every entry again).
  * The IPv6 destination is not part of the kernel's filter: its address comparison is inverted
  * in the kernels that have it (`!ipv6_addr_cmp`, true when the addresses differ), so it would
  * drop exactly the entries wanted; the protocol and port still narrow the dump.
  */
 export function dumpRequest(to: FlowDestination): Uint8Array {
-  const ip = to.family === 4 ? [{ type: CtaIpSource[4] + 1, value: ipToBytes(to.destination) }] : [];
-  const flags = CtaFilterFlag.protoNum | CtaFilterFlag.protoDstPort | (to.family === 4 ? CtaFilterFlag.ipDst : 0);
+  const ip = to.family === 4 && to.destination !== undefined ? [{ type: CtaIpSource[4] + 1, value: ipToBytes(to.destination) }] : [];
+  const port = to.port === undefined ? [] : [be16(CtaProto.dstPort, to.port)];
+  const flags = CtaFilterFlag.protoNum | (port.length > 0 ? CtaFilterFlag.protoDstPort : 0) | (ip.length > 0 ? CtaFilterFlag.ipDst : 0);
   return encodeMessage(messageType(IpctnlMsg.get), NlmFlag.request | NlmFlag.dump, nfgenmsg(to.family), [
-    nestedAttribute(Cta.tupleOrig, [
-      nestedAttribute(CtaTuple.ip, ip),
-      nestedAttribute(CtaTuple.proto, [u8Attribute(CtaProto.num, to.protocol), be16(CtaProto.dstPort, to.port)]),
-    ]),
+    nestedAttribute(Cta.tupleOrig, [nestedAttribute(CtaTuple.ip, ip), nestedAttribute(CtaTuple.proto, [u8Attribute(CtaProto.num, to.protocol), ...port])]),
     nestedAttribute(Cta.filter, [u32Attribute(CtaFilter.origFlags, flags)]),
   ]);
 }

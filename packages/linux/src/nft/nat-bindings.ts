@@ -12,7 +12,7 @@
  * so a periodic apply of the same set heals a flushed ruleset; `check` does the same for the
  * newest set without validating its bindings again (a periodic reconcile of 1,000 bindings).
  */
-import { Conntrack, type UdpFlowsToEndpoints } from '../conntrack/conntrack.js';
+import { Conntrack, type UdpFlowsOutcome, type UdpFlowsToEndpoints } from '../conntrack/conntrack.js';
 import { staleUdpFlows } from '../conntrack/stale-flows.js';
 import { validateBindings, type NatBinding, type ValidBinding } from './nat-binding.js';
 import { DEFAULT_NAT_TABLE, renderNatScript, type NatStart, type NatTableContents } from './nat-render.js';
@@ -189,17 +189,19 @@ export class NatBindings {
 
   /** After the commit: flows already there keep their DNAT until their entries go. Never rejects. */
   async #deleteStaleFlows(stale: readonly UdpFlowsToEndpoints[]): Promise<NatApplyReport> {
-    let deleted = 0;
-    const failures: ConntrackFlushFailure[] = [];
-    for (const flows of stale) {
-      try {
-        deleted += await this.#conntrack.deleteUdpFlows(flows);
-      } catch (error) {
-        failures.push({ vip: flows.vip, protocol: 'UDP', port: flows.port, error });
-      }
+    if (stale.length === 0) return NOTHING_DONE;
+    let outcomes: readonly UdpFlowsOutcome[];
+    try {
+      outcomes = await this.#conntrack.deleteUdpFlows(stale);
+    } catch (error) {
+      outcomes = stale.map((flows) => ({ flows, deleted: 0, error }));
     }
-    return { conntrackDeleted: deleted, conntrackFailures: failures };
+    return {
+      conntrackDeleted: outcomes.reduce((n, o) => n + o.deleted, 0),
+      conntrackFailures: outcomes.flatMap((o) => (o.error === undefined ? [] : [{ vip: o.flows.vip, protocol: 'UDP' as const, port: o.flows.port, error: o.error }])),
+    };
   }
+
 
   /** Whether our table exists: the table names alone, cheap whatever the table holds. */
   async #tableExists(): Promise<boolean> {

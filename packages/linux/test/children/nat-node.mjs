@@ -13,7 +13,7 @@ import { RtNetlinkSocket } from '../../dist/netlink/rtnl.js';
 
 const c = JSON.parse(process.argv[2]);
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
-const nat = new NatBindings(c.flush === false ? { conntrack: { deleteUdpFlows: async () => 0 } } : {});
+const nat = new NatBindings(c.flush === false ? { conntrack: { deleteUdpFlows: async (list) => list.map((flows) => ({ flows, deleted: 0 })) } } : {});
 
 async function entries(cmd) {
   const socket = new RtNetlinkSocket({ protocol: 'netfilter' });
