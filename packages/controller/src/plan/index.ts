@@ -22,3 +22,4 @@ export { plan, planNode, type NodePlan, type NodePlanOptions, type PlannedInstan
 export { resolveInstances, toAgentInstance, withPlanned, type InstanceTemplate, type ResolveResult } from './resolve.js';
 export { readClusterDocuments, type ClusterFile, type DocumentsResult } from './documents.js';
 export { natBindingsFor, bindsNat, DEFAULT_AFFINITY_TIMEOUT_SECONDS } from './nat.js';
+export { PlanMemo } from './memo.js';

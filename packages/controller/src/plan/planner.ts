@@ -21,6 +21,7 @@ import { parseVipConfigMap, type VipEntry } from './configmap.js';
 import type { NatBinding } from '@keepvip/agent';
 import { endpointTiers, EndpointTier, indexSlices, portNames } from './endpoints.js';
 import { rendezvousScorer } from './hash.js';
+import type { PlanMemo } from './memo.js';
 import { bindsNat, natBindingsFor, ServiceEndpoints, type EndpointNode } from './nat.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
 import { assignTops } from './spread.js';
@@ -33,6 +34,8 @@ export interface ClusterPlanOptions {
   readonly defaultClass?: boolean;
   /** The top node's priority; the next ones count down by one (at least 2; default 250). */
   readonly maxPriority?: number;
+  /** Kept from plan to plan by one planner: unchanged Services' bindings are not made again. */
+  readonly memo?: PlanMemo;
 }
 
 export const DEFAULT_MAX_PRIORITY = 250;
@@ -274,17 +277,21 @@ function publishedIngress(allocations: readonly LoadBalancerAllocation[], groups
  * A ConfigMap VIP bound to a Service that is not a LoadBalancer: its ports' bindings (nat.ts).
  * `endpoints` holds each Service's endpoints for this plan, read once for all its VIPs.
  */
-function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex, endpoints: Map<string, ServiceEndpoints>, nodes: ReadonlyMap<string, EndpointNode>): NatBinding[] {
+function natBindingsOf(vip: Vip, services: Map<string, Service>, slices: SliceIndex, endpoints: Map<string, ServiceEndpoints>, nodes: ReadonlyMap<string, EndpointNode>, memo: PlanMemo | undefined): NatBinding[] {
   if (vip.origin.kind !== 'ConfigMap' || vip.service === undefined) return [];
   const key = `${vip.service.namespace}/${vip.service.name}`;
   const service = services.get(key);
   if (service === undefined || !bindsNat(service)) return [];
   let ofService = endpoints.get(key);
   if (ofService === undefined) {
-    ofService = new ServiceEndpoints(slices.get(key) ?? [], nodes);
+    const ofSlices = slices.get(key) ?? [];
+    const make = () => new ServiceEndpoints(ofSlices, nodes);
+    ofService = memo === undefined ? make() : memo.endpoints(key, ofSlices, make);
     endpoints.set(key, ofService);
   }
-  return natBindingsFor(service, ofService, vip);
+  const endpointsOf = ofService;
+  if (memo === undefined) return natBindingsFor(service, endpointsOf, vip);
+  return memo.bindings(key, service, `${vip.address} ${JSON.stringify(vip.ports)}`, () => natBindingsFor(service, endpointsOf, vip));
 }
 
 function reject(vips: readonly Vip[], reason: string, code: RejectionCode, rejected: Rejection[]): void {
@@ -303,6 +310,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
   const maxPriority = options.maxPriority ?? DEFAULT_MAX_PRIORITY;
   if (!Number.isInteger(maxPriority) || maxPriority < 2 || maxPriority > 254) throw new RangeError(`maxPriority ${maxPriority} is not within 2..254`);
   const rejected: Rejection[] = [];
+  options.memo?.begin(state.nodes);
   const { vips, allocations } = collectVips(state, options, rejected);
   const services = new Map(state.services.map((s) => [objectKey(s.metadata), s]));
   const slices = indexSlices(state.endpointSlices);
@@ -333,7 +341,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         ...(draft.interface === undefined ? {} : { interface: draft.interface }),
         vips: draft.vips.map((v) => `${v.address}/${v.prefixLength}`),
         services: served,
-        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices, endpoints, nodes)),
+        natBindings: draft.vips.flatMap((v) => natBindingsOf(v, services, slices, endpoints, nodes, options.memo)),
         keys: [...new Set(draft.vips.map((v) => v.key))].sort(),
         ranking: draft.order.map((node, rank) => ({
           node,
@@ -343,6 +351,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
       });
     }
   }
+  options.memo?.end();
   groups.sort((a, b) => a.family - b.family || a.vrid - b.vrid);
   const ingress = publishedIngress(allocations, groups, state.services);
   rejected.sort((a, b) => compareText(a.key, b.key) || compareText(a.reason, b.reason));

@@ -45,6 +45,25 @@ describe('keepvipPlanner', () => {
     expect(changed.instances.some((i) => !first.instances.includes(i))).toBe(true);
   });
 
+  it('an EndpointSlice change makes a new instance with the new NAT bindings; the others stay the objects of the last plan', () => {
+    const slice = (address: string) => ({
+      metadata: { namespace: 'web', name: 'gateway-a', labels: { 'kubernetes.io/service-name': 'gateway' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [address], nodeName: 'b', conditions: { ready: true } }],
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
+    const withPorts = { ...snapshot, services: snapshot.services.map((s) => (s.metadata.name === 'gateway' ? { ...s, spec: { ...s.spec, ports: [{ name: 'http', port: 80 }] } } : s)) };
+    const planner = keepvipPlanner({ node: 'a', interface: 'eth0' });
+    const first = planner({ ...withPorts, endpointSlices: [slice('10.244.0.1')] });
+    // The pod moves to another address on the same node: the priorities stay, the binding changes.
+    const second = planner({ ...withPorts, endpointSlices: [slice('10.244.0.2')] });
+    const gateway = (p: typeof first) => p.instances.find((i) => i.vips.some((v) => v.cidr === '10.0.0.1/32'));
+    expect(gateway(first)?.natBindings?.[0]?.endpoints.map((e) => e.address)).toEqual(['10.244.0.1']);
+    expect(gateway(second)?.natBindings?.[0]?.endpoints.map((e) => e.address)).toEqual(['10.244.0.2']);
+    expect(gateway(second)?.priority).toBe(gateway(first)?.priority);
+    expect(second.instances.filter((i) => i !== gateway(second)).every((i) => first.instances.includes(i))).toBe(true);
+  });
+
   it('throws on a template the agent refuses (the loop then keeps the last plan)', () => {
     expect(() => keepvipPlanner({ node: 'a', interface: 'eth0', template: { advertInterval: '15ms' } })(snapshot)).toThrow(/advertInterval/);
   });
