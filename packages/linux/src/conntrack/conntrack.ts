@@ -10,8 +10,9 @@
  * deleted; the client's next datagram is a new flow and meets the rules as they are now.
  * Entries of endpoints that stay, and every TCP entry, are never touched.
  *
- * Through ctnetlink on our own addon (a NETLINK_NETFILTER socket): one dump filtered in the
- * kernel to the VIP:port, then a delete per matching entry by its original tuple and id.
+ * Through ctnetlink on our own addon (a NETLINK_NETFILTER socket): one dump per family,
+ * filtered in the kernel to the VIP:port (to UDP when several bindings are asked for at once),
+ * then a delete per matching entry by its original tuple and id.
  */
 import { NetlinkError } from '../errors.js';
 import { normalizeIp, type Family } from '../ip.js';
