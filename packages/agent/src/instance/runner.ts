@@ -255,9 +255,10 @@ export class InstanceRunner {
         this.sendAdvert(action.priority, action.advertIntervalCs);
         return;
       case 'AddVips':
-        this.addressOp('add', () => this.deps.vips.add(action.vips));
-        // Before the announcement queued next: the rules are in place when traffic comes in.
+        // The NAT rules go in before the VIPs: a VIP that is up answers ARP and takes SYNs, which
+        // with no rule yet would meet the node's own stack (refused). Both precede the announcement.
         this.natOp();
+        this.addressOp('add', () => this.deps.vips.add(action.vips));
         // RFC 5798 §6.4.3: only the owner, or a Master in Accept_Mode, takes the VIPs' traffic.
         if (!action.acceptMode) this.setBlocked(action.vips, true);
         return;
