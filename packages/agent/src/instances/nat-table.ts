@@ -21,9 +21,8 @@
  * The periodic reconcile (`check`) only makes sure the kernel still holds the set: the port
  * does not validate the bindings again.
  */
-import type { VrrpState } from '@keepvip/vrrp';
 import type { Logger } from '../logging.js';
-import { canonicalAddress } from '@keepvip/vrrp';
+import { canonicalAddress, type VrrpState } from '@keepvip/vrrp';
 import { familyOfAddress } from '../config/addresses.js';
 import type { Clock, NatApplyReport, NatBinding, NatBindingsPort, NatFlushFailure, Timer } from '../ports.js';
 import { messageOf } from './failures.js';
