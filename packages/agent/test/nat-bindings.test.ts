@@ -438,7 +438,7 @@ describe("a takeover from a silent Master leaves its node's endpoints out (issue
     expect(h.nat.installed).toEqual([without(web, DEAD)]);
   });
 
-  it('the API server speaks again: a binding whose endpoints or their node\'s Ready condition change is taken as planned; the others stay filtered', async () => {
+  it('the API server speaks again: a binding whose endpoints or their node\'s Ready condition change is taken as planned, but the silent node\'s endpoints stay out while it is reported not Ready; the others stay filtered', async () => {
     const { h } = await followed([web, tls], () => undefined);
     // web's endpoints change (another pod on the silent node, say): as planned from now on.
     const web2: NatBinding = { ...web, endpoints: [...web.endpoints, on(DEAD, '10.1.0.4')] };
@@ -446,11 +446,18 @@ describe("a takeover from a silent Master leaves its node's endpoints out (issue
     await h.settle();
     expect(h.nat.installed).toEqual([web2, without(tls, DEAD)]);
     expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: 1 endpoint(s) on the node at 10.0.0.9 left out'))).toBeDefined();
-    // The silent node's Ready condition changes (nothing else): tls too is taken as planned.
+    // The API server reports the silent node not Ready (its pods still listed ready, as between
+    // the node's lease lapsing and the EndpointSlice update): tls is as planned, and its
+    // endpoints there stay out.
     const tls2: NatBinding = { ...tls, endpoints: tls.endpoints.map((e) => (e.node?.address === DEAD ? on(DEAD, e.address, false) : e)) };
     await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web2, tls2])] });
     await h.settle();
-    expect(h.nat.installed).toEqual([web2, tls2]);
+    expect(h.nat.installed).toEqual([web2, without(tls2, DEAD)]);
+    // The node Ready again: they are back.
+    const tls3: NatBinding = { ...tls2, endpoints: tls2.endpoints.map((e) => (e.node?.address === DEAD ? on(DEAD, e.address, true) : e)) };
+    await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web2, tls3])] });
+    await h.settle();
+    expect(h.nat.installed).toEqual([web2, tls3]);
     expect(h.lines.find((l) => String(l.message).startsWith('NAT bindings: the endpoints on the node at 10.0.0.9 are back'))).toMatchObject({ reason: 'plan_changed' });
     // Changed back as it was: still as planned (the API server has spoken).
     await h.set.apply('controller', { instances: [inst('a', 51, '10.0.0.100', [web, tls])] });

@@ -12,8 +12,11 @@
  * - only the endpoints whose node's address (planned from the Node) is that Master's advert source;
  * - never the last endpoint of a binding (a binding is not emptied: it would refuse everyone);
  * - only until the API server speaks of them again: a binding whose planned value changes (its
- *   endpoints, or their nodes' Ready conditions) is taken as planned from then on; and all of
- *   them come back when the silent node is heard again or the instance leaves Master.
+ *   endpoints, or their nodes' Ready conditions) is taken as planned from then on, except the
+ *   silent node's endpoints while the API server reports that node not Ready (as it does once
+ *   the node's lease lapses, before its pods' endpoints are marked not ready: no moment of dead
+ *   pods back in); and all of them come back when the silent node is heard again or the
+ *   instance leaves Master.
  */
 import type { NatBinding } from '../ports.js';
 
@@ -72,14 +75,16 @@ export class SilentNodeEndpoints {
         if (planned.json === JSON.stringify(b)) planned.seen = b;
         else held.asPlanned.delete(key);
       }
-      const kept = held.asPlanned.has(key) ? b.endpoints.filter((e) => e.node?.address !== silentMaster) : b.endpoints;
+      const asPlannedAtTakeover = held.asPlanned.has(key);
+      const isOut = (e: NatBinding['endpoints'][number]): boolean => e.node?.address === silentMaster && (asPlannedAtTakeover || e.node.ready === false);
+      const kept = b.endpoints.filter((e) => !isOut(e));
       if (kept.length === 0 || kept.length === b.endpoints.length) {
         out.push(b);
         continue;
       }
       out.push({ ...b, endpoints: kept });
       for (const e of b.endpoints) {
-        if (e.node?.address !== silentMaster) continue;
+        if (!isOut(e)) continue;
         const what = `${key} -> ${e.address}:${e.port}`;
         leftOut.push(what);
         if (!held.counted.has(what)) {
