@@ -17,6 +17,7 @@ export {
 } from './allocate.js';
 export { assignTops, spreadBounds, SPREAD_CAP_FACTOR, type SpreadUnit } from './spread.js';
 export { allocateVrids, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
+export { rankPriorities, RANK_PRIORITY_STEP } from './priority.js';
 export { planCluster, DEFAULT_MAX_PRIORITY, MAX_VIPS_PER_INSTANCE, type ClusterPlan, type ClusterPlanOptions, type PlannedGroup, type RankedNode } from './planner.js';
 export { plan, planNode, type NodePlan, type NodePlanOptions, type PlannedInstance } from './node-plan.js';
 export { resolveInstances, toAgentInstance, withPlanned, type InstanceTemplate, type ResolveResult } from './resolve.js';

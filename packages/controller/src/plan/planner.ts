@@ -8,7 +8,8 @@
  * - Ranking of a VIP's nodes, best first: a ready local endpoint, then a serving (terminating)
  *   one, then none; with `externalTrafficPolicy: Local` nodes without one do not run it at
  *   all. Within that, `preferredNodes` first; then the spread's top (spread.ts); then the
- *   other nodes in rendezvous order. Priority = maxPriority - rank, so the top is unique.
+ *   other nodes in rendezvous order. Priorities from maxPriority down, the first ranks
+ *   RANK_PRIORITY_STEP apart (priority.ts), so the top is unique.
  * - Units and groups: a Service's VIPs (per family, interface, ports, preferences, pinned
  *   VRID) move together as one unit and one instance; VIPs held alone are spread one by one
  *   and share an instance with every other such VIP of the same top (they rank nodes
@@ -24,6 +25,7 @@ import { rendezvousScorer } from './hash.js';
 import type { PlanMemo } from './memo.js';
 import { bindsNat, natBindingsFor, ServiceEndpoints, type EndpointNode } from './nat.js';
 import { RejectionCode, type RejectedObject, type Rejection } from './rejection.js';
+import { rankPriorities } from './priority.js';
 import { assignTops } from './spread.js';
 import { allocateVrids, checkVridRange, DEFAULT_VRID_RANGE, type VridRange } from './vrid.js';
 
@@ -32,7 +34,7 @@ export interface ClusterPlanOptions {
   readonly vridRange?: VridRange;
   /** Serve LoadBalancer Services without a loadBalancerClass too. */
   readonly defaultClass?: boolean;
-  /** The top node's priority; the next ones count down by one (at least 2; default 250). */
+  /** The top node's priority; the next ones count down from it (priority.ts; 2..254, default 250). */
   readonly maxPriority?: number;
   /** Kept from plan to plan by one planner: unchanged Services' bindings are not made again. */
   readonly memo?: PlanMemo;
@@ -333,6 +335,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         reject(draft.vips, reason, outcome !== undefined && 'conflict' in outcome ? RejectionCode.VridConflict : RejectionCode.VridRangeExhausted, rejected);
         continue;
       }
+      const priorities = rankPriorities(draft.order.length, maxPriority);
       const served = [...new Set(draft.vips.flatMap((v) => (v.service === undefined ? [] : [`${v.service.namespace}/${v.service.name}`])))].sort();
       groups.push({
         name: `k8s-v${family}-${outcome.vrid}`,
@@ -345,7 +348,7 @@ export function planCluster(state: ClusterState, options: ClusterPlanOptions = {
         keys: [...new Set(draft.vips.map((v) => v.key))].sort(),
         ranking: draft.order.map((node, rank) => ({
           node,
-          priority: Math.max(1, maxPriority - rank),
+          priority: priorities[rank] as number,
           address: nodes.get(node)?.addresses[family] as string,
         })),
       });

@@ -1,0 +1,35 @@
+/**
+ * The priorities of a ranking. RFC 5798 separates Backups only by Skew_Time, (256 - Priority) x
+ * Master_Adver_Interval / 256: ranks one point apart (0.39 ms at 100 ms adverts) have
+ * Master_Down_Timers that a loaded node's timer jitter overtakes, and both Backups took over
+ * together in 7 of 9 lab crashes (docs/benchmarks.md), the loser's gratuitous ARP pulling
+ * traffic to a node about to step back. So the first ranks are RANK_PRIORITY_STEP apart.
+ */
+
+/**
+ * Priority points between consecutive ranks, top included (a Backup that preempts a demoted
+ * Master races the next rank just as after a crash): 32 points = Master_Adver_Interval / 8
+ * between their Master_Down_Timers, 12.5 ms at 100 ms adverts, 125 ms at 1 s. The first Backup
+ * pays it once: its Master_Down_Interval is that much longer than at maxPriority - 1 (about 4 %).
+ */
+export const RANK_PRIORITY_STEP = 32;
+
+/**
+ * Priorities for `count` ranked nodes, best first: `maxPriority` on top, then RANK_PRIORITY_STEP
+ * down per rank while the ranks left can still count down by one above 1 (with 50 nodes from
+ * 250: 250, 218, ..., 58, then 43, 42, ..., 1); never below 1.
+ */
+export function rankPriorities(count: number, maxPriority: number): number[] {
+  const out: number[] = [];
+  for (let rank = 0; rank < count; rank++) {
+    const previous = out[rank - 1];
+    if (previous === undefined) {
+      out.push(maxPriority);
+      continue;
+    }
+    // One point per rank still below keeps the ranking strictly decreasing while it can be.
+    const room = count - rank;
+    out.push(Math.max(1, Math.min(previous - 1, Math.max(previous - RANK_PRIORITY_STEP, room))));
+  }
+  return out;
+}
