@@ -193,8 +193,8 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
     const dead = pods.find((p) => p.node.name === holder) as Pod;
     const names = pods.filter((p) => p !== dead).map((p) => p.name);
     crash(cluster.lab, keepvips.get(holder) as RunningDaemon, live);
-    // The Backups' Master_Down_Timers differ by an eighth of the interval (the ranking's
-    // 32-point steps), which a starved daemon can still overrun: the lower may take over first,
+    // The Backups' Master_Down_Timers differ by 3/16 of the interval (the ranking's 48-point
+    // steps), which a starved daemon can still overrun: the lower may take over first,
     // then yield; both watched the dead Master fall silent.
     const next = nodeNamed(await stableHolder(cluster.lab, FRONT_VIP, live, 1_500, 15_000));
     expect(next.name).not.toBe(holder);

@@ -46,7 +46,7 @@ describe('keepvip plan', () => {
     const prios = (p: typeof plan) => Object.fromEntries(p.instances.map((i) => [i.name as string, i.priority as number]));
     const [pa, pb] = [prios(a), prios(plan)];
     expect(Object.keys(pa).sort()).toEqual(Object.keys(pb).filter((n) => n !== 'k8s-v6-60').sort());
-    for (const name of Object.keys(pa)) expect([pa[name], pb[name]].sort()).toEqual([218, 250]); // two nodes: the top, then RANK_PRIORITY_STEP below
+    for (const name of Object.keys(pa)) expect([pa[name], pb[name]].sort()).toEqual([202, 250]); // two nodes: the top, then RANK_PRIORITY_STEP below
     expect(a.instances.every((i) => (i.peers as string[]).length === 0)).toBe(true);
     // node-c is not Ready: nothing.
     expect(JSON.parse(keepvip('--node', 'node-c', '--json', EXAMPLE).stdout)).toEqual({ node: 'node-c', instances: [], rejected: [DR] });

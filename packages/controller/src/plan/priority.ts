@@ -8,16 +8,17 @@
 
 /**
  * Priority points between consecutive ranks, top included (a Backup that preempts a demoted
- * Master races the next rank just as after a crash): 32 points = Master_Adver_Interval / 8
- * between their Master_Down_Timers, 12.5 ms at 100 ms adverts, 125 ms at 1 s. The first Backup
- * pays it once: its Master_Down_Interval is that much longer than at maxPriority - 1 (about 4 %).
+ * Master races the next rank just as after a crash): 48 points = 3/16 Master_Adver_Interval
+ * between their Master_Down_Timers, 18.75 ms at 100 ms adverts (above the 17 ms a loaded lab
+ * node's timer was seen late), 187.5 ms at 1 s. The first Backup pays it once: its
+ * Master_Down_Interval is that much longer than at maxPriority - 1 (321 ms, not 303, at 100 ms).
  */
-export const RANK_PRIORITY_STEP = 32;
+export const RANK_PRIORITY_STEP = 48;
 
 /**
  * Priorities for `count` ranked nodes, best first: `maxPriority` on top, then RANK_PRIORITY_STEP
  * down per rank while the ranks left can still count down by one above 1 (with 50 nodes from
- * 250: 250, 218, ..., 58, then 43, 42, ..., 1); never below 1.
+ * 250: 250, 202, 154, 106, 58, then 45, 44, ..., 1); never below 1.
  */
 export function rankPriorities(count: number, maxPriority: number): number[] {
   const out: number[] = [];

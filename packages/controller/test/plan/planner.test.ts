@@ -23,10 +23,10 @@ function priorities(state: ClusterState, vip: string, options: ClusterPlanOption
 const top = (p: Record<string, number | undefined>) => Object.entries(p).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))[0]?.[0];
 
 describe('plan: endpoint-aware priorities', () => {
-  it('holds a VIP alone on every ready node, one top, priorities 32 apart down from 250', () => {
+  it('holds a VIP alone on every ready node, one top, priorities 48 apart down from 250', () => {
     const state = cluster({ configMap: configMap({ '10.0.0.100': '' }), nodes: three });
     const p = priorities(state, '10.0.0.100/32');
-    expect(Object.values(p).sort()).toEqual([186, 218, 250]);
+    expect(Object.values(p).sort()).toEqual([154, 202, 250]);
     const on = holders(state, '10.0.0.100/32');
     expect(new Set(Object.values(on).map((i) => i?.vrid)).size).toBe(1);
     expect(on['node-a']).toMatchObject({ interface: 'eth0', family: 4, vips: ['10.0.0.100/32'], peers: [], services: [] });
@@ -45,7 +45,7 @@ describe('plan: endpoint-aware priorities', () => {
     const state = cluster({ configMap: configMap({ '10.0.0.100': 'web/gateway' }), services: [local], endpointSlices: [slice('web/gateway', { 'node-b': 'ready', 'node-c': 'ready' })], nodes: three });
     const p = priorities(state, '10.0.0.100/32');
     expect(p['node-a']).toBeUndefined();
-    expect([p['node-b'], p['node-c']].sort()).toEqual([218, 250]);
+    expect([p['node-b'], p['node-c']].sort()).toEqual([202, 250]);
   });
 
   it('eTP Local without endpoints: nobody holds it, and the entry says why', () => {
@@ -57,21 +57,21 @@ describe('plan: endpoint-aware priorities', () => {
 
   it('no endpoints at all with eTP Cluster: every node runs it', () => {
     const state = cluster({ configMap: configMap({ '10.0.0.100': 'web/gateway' }), services: [web], nodes: three });
-    expect(Object.values(priorities(state, '10.0.0.100/32')).sort()).toEqual([186, 218, 250]);
+    expect(Object.values(priorities(state, '10.0.0.100/32')).sort()).toEqual([154, 202, 250]);
   });
 
   it('ready > serving (terminating) > none; a terminating endpoint that no longer serves counts as none', () => {
     const ranks = (eps: Record<string, 'ready' | 'serving' | 'terminating' | 'unready'>) =>
       priorities(cluster({ configMap: configMap({ '10.0.0.100': 'web/gateway' }), services: [web], endpointSlices: [slice('web/gateway', eps)], nodes: three }), '10.0.0.100/32');
     const p = ranks({ 'node-a': 'serving', 'node-c': 'ready' });
-    expect([p['node-c'], p['node-a'], p['node-b']]).toEqual([250, 218, 186]);
+    expect([p['node-c'], p['node-a'], p['node-b']]).toEqual([250, 202, 154]);
     const q = ranks({ 'node-a': 'serving', 'node-b': 'terminating' });
     expect(top(q)).toBe('node-a');
   });
 
   it('eTP Local keeps serving terminating endpoints (kube-proxy falls back to them), ranked below ready ones', () => {
     const state = cluster({ configMap: configMap({ '10.0.0.100': 'web/gateway' }), services: [local], endpointSlices: [slice('web/gateway', { 'node-a': 'serving', 'node-b': 'ready' })], nodes: three });
-    expect(priorities(state, '10.0.0.100/32')).toEqual({ 'node-a': 218, 'node-b': 250, 'node-c': undefined });
+    expect(priorities(state, '10.0.0.100/32')).toEqual({ 'node-a': 202, 'node-b': 250, 'node-c': undefined });
   });
 
   it('moves the top when the endpoint moves, keeping the VRID (a priority change, not a new instance)', () => {
