@@ -148,6 +148,19 @@ describeLab('the NAT binding: keepvip run --kubernetes with no kube-proxy', () =
     }
   });
 
+  it('`nft flush ruleset` on the Master (a firewall reload): the periodic reconcile puts its table back, and the VIP is served again', async () => {
+    const holder = nodeNamed(await stableHolder(cluster.lab, FRONT_VIP, live, 1_500, 30_000));
+    cluster.lab.exec(holder.ns, ['nft', 'flush', 'ruleset']);
+    expect(natTable(holder)).toBeUndefined();
+    // Within reconcileInterval (5 s by default) and one nft run.
+    await waitFor('the Master to have its table again', () => natTable(holder)?.includes('"web/front:http"') || undefined, 20_000, 100);
+    const answers = await waitFor('every request through the VIP to be answered', () => {
+      const got = requests(FRONT_VIP, 10);
+      return got.every((a) => /^pod[123]$/.test(a)) ? got : undefined;
+    }, 10_000, 200);
+    expect(answers).toHaveLength(10);
+  });
+
   it('ClientIP affinity: one client always lands on one server, and another client keeps its own', async () => {
     await oneHolder(cluster.lab, STICKY_VIP, live, 30_000);
     const first = requests(STICKY_VIP, 15);
