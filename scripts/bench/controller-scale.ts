@@ -300,7 +300,7 @@ async function main(): Promise<void> {
     ];
     say(`### Controller at scale: ${NODES} Nodes, ${SERVICES} Services, ${SERVICES * ENDPOINTS} endpoints, ${SERVICES * VIPS_PER_SERVICE} VIPs (${first?.priorities.size} instances on ${nodeName(0)})\n`);
     say(table(rows));
-    say(`\nThe loop debounces changes by 50 ms; the figures include it. ${machineLine()}`);
+    say(`\nThe loop plans a change after a quiet spell at once; changes within 50 ms of a reconcile share the next one. ${machineLine()}`);
     if (WIRE) await realNode(server, away, first?.priorities.size ?? 0);
   } finally {
     execFileSync('bash', [join(kubeDir, 'down')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
