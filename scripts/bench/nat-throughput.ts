@@ -11,12 +11,13 @@
  * so that the load of a shared machine, which drifts over seconds, mostly cancels. Besides the
  * product's rules, paths without NAT (the hop through the node alone, with and without
  * conntrack) and hand-written minimal rule sets say where a new connection's cost is. The change
- * timings run inside the node's namespace, with 1 and with 100 bindings installed, changing one
- * binding's endpoints each time.
+ * timings run inside the node's namespace, with 1 and with 100 bindings installed (`--sizes`),
+ * changing one binding's endpoints each time; `--changes-only` runs them alone.
  *
  * Usage: scripts/bench/nat-throughput [--seconds S] [--rounds N] [--concurrency C] [--changes N]
- * [--modes new,keep-alive] [--paths hop,hop-ct,vip,vip3] [--split-cpus] (defaults 1, 15, 8, 40;
- * about 6 min; every path: hop,hop-ct,vip,vip-affinity,vip3,min-masquerade,min-snat).
+ * [--sizes 1,100] [--changes-only] [--modes new,keep-alive] [--paths hop,hop-ct,vip,vip3]
+ * [--split-cpus] (defaults 1, 15, 8, 40; about 6 min; every path:
+ * hop,hop-ct,vip,vip-affinity,vip3,min-masquerade,min-snat).
  * --split-cpus runs the client and the pods on CPU 0 and the node's and the switch's packet work
  * on CPU 1, as if the node were another machine. Roles used inside the lab: --role
  * server|load|changes.
@@ -105,13 +106,28 @@ function synRetransmits(): number {
   return Number(values[names.indexOf('TCPSynRetrans')] ?? 0);
 }
 
-/** Inside the node: apply() timings for one binding's endpoint change, with 1 and 100 bindings. */
+/** One table size's change timings (ms): apply() call to resolved, and its synchronous part. */
+interface ChangeTimes {
+  readonly wall: number[];
+  readonly js: number[];
+}
+
+/** The table sizes of the change timings (`--sizes`, default 1 and 100 bindings). */
+function sizes(): number[] {
+  return (args.get('sizes') ?? '1,100').split(',').map((n) => {
+    const size = Number(n);
+    if (!Number.isInteger(size) || size < 1 || size > 65_536) throw new Error(`--sizes wants numbers of bindings from 1 to 65536, not ${n}`);
+    return size;
+  });
+}
+
+/** Inside the node: apply() timings for one binding's endpoint change, with each table size. */
 async function changes(): Promise<void> {
   const { NatBindings } = await import('../../packages/linux/dist/index.js');
   const reps = numberFlag(args, 'changes', 40);
   const nat = new NatBindings({ table: 'keepvip_nat_bench' });
-  const out: Record<string, number[]> = {};
-  for (const size of [1, 100]) {
+  const out: Record<string, ChangeTimes> = {};
+  for (const size of sizes()) {
     const bindings = (step: number) =>
       Array.from({ length: size }, (_, i) => ({
         vip: `10.200.${i >> 8}.${i & 255}`,
@@ -122,11 +138,16 @@ async function changes(): Promise<void> {
         clientIpAffinity: { timeoutSeconds: 10_800 },
       }));
     await nat.apply(bindings(0));
-    const times: number[] = [];
+    const times: ChangeTimes = { wall: [], js: [] };
     for (let step = 1; step <= reps; step++) {
+      const desired = bindings(step);
       const t0 = performance.now();
-      await nat.apply(bindings(step));
-      times.push(performance.now() - t0);
+      const applied = nat.apply(desired);
+      // apply()'s own work (validation, the diff, the script) before it waits for nft: what
+      // blocks the daemon's event loop, and a change queued behind this one.
+      times.js.push(performance.now() - t0);
+      await applied;
+      times.wall.push(performance.now() - t0);
     }
     out[String(size)] = times;
   }
@@ -135,9 +156,9 @@ async function changes(): Promise<void> {
 }
 
 /** Runs a role of this script in a namespace and returns its last stdout line. */
-function runRole(ns: string, roleArgs: string[]): Promise<string> {
+function runRole(ns: string, roleArgs: string[], nodeFlags: readonly string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, SELF, ...roleArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...nodeFlags, SELF, ...roleArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -239,6 +260,8 @@ async function main(): Promise<void> {
   });
   const chosen = (args.get('paths') ?? 'hop,hop-ct,vip,vip3').split(',');
   const splitCpus = args.get('split-cpus') === 'true';
+  const changesOnly = args.get('changes-only') === 'true';
+  const tableSizes = sizes().join(',');
   for (const name of chosen) {
     if (!(name in PATHS) || name === 'direct') throw new Error(`--paths wants some of ${Object.keys(PATHS).slice(1).join(', ')}, not ${name}`);
   }
@@ -248,6 +271,11 @@ async function main(): Promise<void> {
     const node = lab.node(0);
     const pods = [lab.node(1), lab.node(2), lab.node(3)];
     must(lab.exec(node.ns, ['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'eth0']));
+    if (changesOnly) {
+      changeTable(reps, await changeTimings(node.ns, reps, tableSizes));
+      say(`\n${machineLine()}`);
+      return;
+    }
     // Forwarding on, redirects off (or the node would send the client straight to pod1 on the
     // routed paths, and the VIP's traffic leaves by the interface it came in).
     must(lab.exec(node.ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']));
@@ -354,23 +382,36 @@ async function main(): Promise<void> {
         }
       }
     }
-    note(`binding changes: ${reps} per table size, inside ${node.ns}`);
-    const timings = JSON.parse(await runRole(node.ns, ['--role', 'changes', '--changes', String(reps)])) as Record<string, number[]>;
+    const timings = await changeTimings(node.ns, reps, tableSizes);
 
     say(`\n### HTTP requests/s from one client (node:http, ${concurrency} connections), ${rounds} rounds of ${seconds} s per path\n`);
     say(Object.entries(PATHS).filter(([name]) => name === 'direct' || chosen.includes(name)).map(([name, what]) => `- \`${name}\`: ${what}`).join('\n'));
     for (const mode of modes) report(mode === 'new' ? 'new connection per request' : 'keep-alive', runs.get(mode) ?? [], chosen);
-    say(`\n### Binding change (one binding's endpoint swapped, affinity on): apply() call to nftables updated, ${reps} changes\n`);
-    say('| bindings installed | median | p90 | max | goal |');
-    say('|---:|---:|---:|---:|---|');
-    for (const [size, times] of Object.entries(timings)) {
-      const sorted = [...times].sort((a, b) => a - b);
-      say(`| ${size} | ${percentile(sorted, 50)?.toFixed(1)} ms | ${percentile(sorted, 90)?.toFixed(1)} ms | ${sorted.at(-1)?.toFixed(1)} ms | < 100 ms |`);
-    }
+    changeTable(reps, timings);
     say(`\n${machineLine()}`);
   } finally {
     client?.stop();
     lab.destroy();
+  }
+}
+
+/** The change timings, per table size, from the changes role run in the node's namespace. */
+async function changeTimings(ns: string, reps: number, tableSizes: string): Promise<Record<string, ChangeTimes>> {
+  // With the daemon's V8 flags (the image's, or KEEPVIP_NODE_FLAGS): apply() runs in the daemon.
+  const v8 = (process.env['KEEPVIP_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  note(`binding changes: ${reps} per table size (${tableSizes}), inside ${ns}, node flags "${v8.join(' ')}"`);
+  return JSON.parse(await runRole(ns, ['--role', 'changes', '--changes', String(reps), '--sizes', tableSizes], v8)) as Record<string, ChangeTimes>;
+}
+
+function changeTable(reps: number, timings: Record<string, ChangeTimes>): void {
+  say(`\n### Binding change (one binding's endpoint swapped, affinity on): apply() call to nftables updated, ${reps} changes\n`);
+  say('| bindings installed | median | p90 | max | goal | apply() before nft, median / max |');
+  say('|---:|---:|---:|---:|---|---:|');
+  const ms = (v: number | undefined) => `${v?.toFixed(1)} ms`;
+  for (const [size, times] of Object.entries(timings)) {
+    const wall = [...times.wall].sort((a, b) => a - b);
+    const js = [...times.js].sort((a, b) => a - b);
+    say(`| ${size} | ${ms(percentile(wall, 50))} | ${ms(percentile(wall, 90))} | ${ms(wall.at(-1))} | < 100 ms | ${ms(percentile(js, 50))} / ${ms(js.at(-1))} |`);
   }
 }
 

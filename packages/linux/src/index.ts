@@ -56,6 +56,11 @@ export { NatBindings, parseTableListing, type NatBindingsOptions, type NatApplyR
 export { Conntrack, type ConntrackOptions, type UdpFlowsOutcome, type UdpFlowsToEndpoints } from './conntrack/conntrack.js';
 export {
   validateBindings,
+  validateBinding,
+  revalidateBindings,
+  type BindingCheck,
+  type ValidationMemo,
+  type AcceptedBinding,
   MAX_AFFINITY_TIMEOUT_SECONDS,
   type NatBinding,
   type NatEndpoint,

@@ -160,6 +160,9 @@ describe('NatBindings against nftables', () => {
     const shape = await tableShape(lab, 'n', 'keepvip_nat');
     const before = (await nft.calls()).length;
     await expect(nat.apply([web(['10.1.0.2']), { ...web(['fe80::1']), port: 81 }])).rejects.toThrow(InvalidArgumentError);
+    // Bindings accepted before are not checked again, but a VIP:port bound twice is checked
+    // across the whole set: the binding applied, and an equal one beside it.
+    await expect(nat.apply([web(['10.1.0.2']), web(['10.1.0.3'])])).rejects.toThrow('bindings[1]: TCP 10.0.0.100 port 80 is already bound by bindings[0]');
     expect((await nft.calls()).length).toBe(before);
     expect(await tableShape(lab, 'n', 'keepvip_nat')).toEqual(shape);
     await nat.remove();

@@ -181,7 +181,7 @@ function hookRules(t: string, family: Family, bindings: readonly ValidBinding[])
 
 /** The commands that turn binding `a` into `b` (either may be absent). Unchanged: none. */
 function change(t: string, p: Phases, a: ValidBinding | undefined, b: ValidBinding | undefined): void {
-  if (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b)) return;
+  if (a !== undefined && b !== undefined && (a === b || JSON.stringify(a) === JSON.stringify(b))) return;
   const any = (b ?? a) as ValidBinding;
   const f = any.family;
   const key = elementKey(any);
